@@ -1,0 +1,2 @@
+//! agentgate binary
+fn main() {}
