@@ -1,1 +1,224 @@
-//! harness
+//! The black-box harness: starts the real `agentgate` binary on a free port with its own
+//! SQLite file, runs its subcommands against the same store, and stops it on drop.
+//!
+//! The binary is found at `$AGENTGATE_BIN`, else `$CARGO_TARGET_DIR/debug/agentgate`, else
+//! `target/debug/agentgate` in the workspace; build it first (`cargo build --workspace`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Cheap Argon2 parameters so the suite runs in seconds; one test uses the defaults.
+pub const FAST_HASH: [&str; 4] = ["--argon2-memory-kib", "1024", "--argon2-iterations", "1"];
+
+/// The endpoint's path as the published page writes it.
+pub const ENDPOINT: &str = "/api/v1/Agents/User/ChangeOwnPassword";
+
+/// The path of the built binary.
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("AGENTGATE_BIN") {
+        return PathBuf::from(bin);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("debug").join("agentgate");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --workspace` before the black-box tests",
+        bin.display()
+    );
+    bin
+}
+
+/// A scratch directory under the target dir, removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new empty directory, unique within this process and across processes.
+    pub fn new(name: &str) -> Scratch {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "agentgate-test-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create scratch dir");
+        Scratch(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `agentgate serve`.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The `--database` URL it serves from.
+    pub database: String,
+    stderr_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _scratch: Option<Scratch>,
+}
+
+impl Server {
+    /// Starts a server on its own SQLite file with fast hashing and `extra` flags.
+    pub fn start(extra: &[&str]) -> Server {
+        let scratch = Scratch::new("srv");
+        let database = format!("sqlite://{}", scratch.path().join("agentgate.db").display());
+        let mut args: Vec<&str> = FAST_HASH.to_vec();
+        args.extend_from_slice(extra);
+        Server::start_on(&database, &args, Some(scratch))
+    }
+
+    /// Starts a server on a given store with exactly these `serve` flags.
+    pub fn start_on(database: &str, args: &[&str], scratch: Option<Scratch>) -> Server {
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0", "--database", database])
+            .args(args)
+            .env_remove("AGENTGATE_CONFIG")
+            .env("AGENTGATE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start agentgate");
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                let mut tx = Some(tx);
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Some(addr) = line.strip_prefix("agentgate listening on ") {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(addr.trim().to_owned());
+                        }
+                    }
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("agentgate did not start: {:?}", lines.lock().unwrap());
+            }
+        };
+        Server { child, base, database: database.to_owned(), stderr_lines: lines, _scratch: scratch }
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs an `agentgate` subcommand against this server's store.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        cli(&self.database, args, stdin)
+    }
+
+    /// Adds a user through `agentgate user add --password-stdin`.
+    pub fn add_user(&self, username: &str, password: &str) {
+        let out = self.cli(&["user", "add", username, "--password-stdin"], Some(password));
+        assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Issues a ticket through `agentgate ticket issue`.
+    pub fn ticket(&self, username: &str) -> String {
+        let out = self.cli(&["ticket", "issue", username], None);
+        assert!(out.status.success(), "ticket issue failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Issues a token through `agentgate token issue`.
+    pub fn token(&self, username: &str) -> String {
+        let out = self.cli(&["token", "issue", username], None);
+        assert!(out.status.success(), "token issue failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Everything the server wrote to stderr so far (its log).
+    pub fn log(&self) -> String {
+        self.stderr_lines.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit, up to `timeout`. Returns whether it exited.
+    pub fn terminate(&mut self, timeout: Duration) -> bool {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs an `agentgate` subcommand against a store.
+pub fn cli(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(binary())
+        .args(args)
+        .args(["--database", database])
+        .env_remove("AGENTGATE_CONFIG")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run agentgate");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        writeln!(pipe, "{input}").unwrap();
+    }
+    child.wait_with_output().expect("agentgate output")
+}
+
+/// A blocking HTTP client that follows no redirects and keeps no cookies unless asked.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// `Basic` credentials.
+pub fn basic(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+}
+
+/// Whether the PostgreSQL tests can run: `$AGENTGATE_TEST_POSTGRES`, or a note why not.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("AGENTGATE_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: AGENTGATE_TEST_POSTGRES not set (e.g. postgres://postgres@127.0.0.1:5432/test)");
+            None
+        }
+    }
+}
