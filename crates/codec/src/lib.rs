@@ -1,1 +1,555 @@
-//! placeholder
+//! Bytes to a `ChangeOwnPassword` request, and results or errors to bytes, for every media
+//! type and charset agentgate speaks (SPEC §2 and §3).
+//!
+//! [`decode`] reads the request body of `POST /api/v1/Agents/User/ChangeOwnPassword`, the
+//! properties `OldPassword` and `NewPassword`, from
+//!
+//! - `application/json` and `text/json`: one object, names matched ignoring case;
+//! - `application/xml` and `text/xml`: any root element, DataContract or plain;
+//! - `application/x-www-form-urlencoded`: with the `XSRF_TOKEN` field of a browser form;
+//! - `application/json-patch+json` (RFC 6902) and `application/merge-patch+json` (RFC 7396),
+//!   applied to `{"OldPassword": null, "NewPassword": null}`;
+//!
+//! in UTF-8 or UTF-16 (byte order mark, `charset` parameter or XML declaration), within
+//! [`Limits`]. [`encode_bool`], [`encode_error`] and [`encode_value`] write the response bodies:
+//! the result, the error document (also as RFC 9457 problem details) and the description served
+//! by `GET`.
+//!
+//! Errors say what is wrong and where, and never contain a password: their `Display` is meant
+//! to be sent as `MessageDetail`.
+//!
+//! You will notably *not* find HTTP here: no status codes (the server maps [`Error`] with its
+//! predicates), no header parsing and no content negotiation, which live in
+//! `agentgate-negotiation`; the caller passes an already chosen [`MediaType`] and [`Charset`].
+//!
+//! # Examples
+//!
+//! ```
+//! use agentgate_codec::{decode, encode_bool, Charset, Limits, MediaType};
+//!
+//! let body = br#"<ChangeOwnPasswordRequest xmlns="http://schemas.datacontract.org/2004/07/SuperOffice"
+//!     xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+//!   <NewPassword>Tr0ub4dour&amp;3-horse</NewPassword>
+//!   <OldPassword>sint</OldPassword>
+//! </ChangeOwnPasswordRequest>"#;
+//! let request = decode(MediaType::Xml, None, body, &Limits::default())?;
+//! assert_eq!(request.old_password, "sint");
+//! assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
+//!
+//! let form = b"oldpassword=sint&NewPassword=Tr0ub4dour%263-horse&XSRF_TOKEN=abc";
+//! let request = decode(MediaType::FormUrlEncoded, Some(Charset::Utf8), form, &Limits::default())?;
+//! assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
+//! assert_eq!(request.xsrf_token.as_deref(), Some("abc"));
+//!
+//! let error = decode(MediaType::Json, None, br#"{"OldPassword": "sint"}"#, &Limits::default())
+//!     .unwrap_err();
+//! assert_eq!(error.to_string(), "the property NewPassword is missing");
+//!
+//! assert_eq!(encode_bool(MediaType::Json, Charset::Utf8, true), b"true");
+//! # Ok::<(), agentgate_codec::Error>(())
+//! ```
+//!
+//! # Performance
+//!
+//! `benches/codec.rs` measures every decoder and encoder against raw `serde_json`.
+
+mod charset;
+mod encode;
+mod error;
+mod form;
+mod json;
+mod media_type;
+mod patch;
+mod xml;
+
+use std::fmt;
+
+pub use charset::Charset;
+pub use encode::{ErrorDocument, encode_bool, encode_error, encode_value};
+pub use error::Error;
+pub use media_type::MediaType;
+
+// For the SOAP reader and writer, which share this crate's XML text handling.
+pub(crate) use charset::decode_text;
+#[allow(unused_imports, reason = "kept for the SOAP writer")]
+pub(crate) use encode::escape_xml;
+
+/// Bounds on what [`decode`] reads.
+///
+/// # Examples
+///
+/// ```
+/// use agentgate_codec::Limits;
+///
+/// let limits = Limits::default();
+/// assert_eq!((limits.max_bytes, limits.max_depth), (65_536, 32));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest body, in bytes (SPEC §2: 64 KiB by default, 413 beyond).
+    pub max_bytes: usize,
+    /// The deepest nesting of JSON objects and arrays or XML elements; the root is level 1.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 65_536,
+            max_depth: 32,
+        }
+    }
+}
+
+/// The decoded request: the two passwords and, from a browser form, the XSRF token.
+///
+/// `Debug` does not show the passwords or the token.
+///
+/// # Examples
+///
+/// ```
+/// use agentgate_codec::ChangeOwnPasswordRequest;
+///
+/// let request = ChangeOwnPasswordRequest {
+///     old_password: "sint".into(),
+///     new_password: "Tr0ub4dour&3-horse".into(),
+///     xsrf_token: None,
+/// };
+/// assert!(!format!("{request:?}").contains("sint"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChangeOwnPasswordRequest {
+    /// `OldPassword`, exactly as sent (not trimmed, not normalized).
+    pub old_password: String,
+    /// `NewPassword`, exactly as sent.
+    pub new_password: String,
+    /// The form field `XSRF_TOKEN` (SPEC §5); `None` in every other format.
+    pub xsrf_token: Option<String>,
+}
+
+impl fmt::Debug for ChangeOwnPasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeOwnPasswordRequest")
+            .field("old_password", &"<redacted>")
+            .field("new_password", &"<redacted>")
+            .field(
+                "xsrf_token",
+                &self.xsrf_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Decodes a request body of a media type (SPEC §2).
+///
+/// `charset` is the `charset` parameter of `Content-Type`; `None` when it was not given, and
+/// then UTF-8 is read unless a byte order mark, or for XML the document's own declaration or
+/// UTF-16 bytes, say otherwise. A byte order mark always wins and is skipped.
+///
+/// # Errors
+///
+/// [`Error::TooLarge`] over `limits.max_bytes`; [`Error::Empty`]; [`Error::UnsupportedCharset`]
+/// for an XML declaration of another encoding; [`Error::Encoding`] for invalid bytes;
+/// [`Error::NotARequestType`] for the problem types; and per format the refusals of SPEC §2:
+/// [`Error::Syntax`], [`Error::TooDeep`], [`Error::Doctype`], [`Error::Shape`],
+/// [`Error::Missing`], [`Error::NotAString`], [`Error::Duplicate`],
+/// [`Error::PercentEncoding`], [`Error::Patch`], [`Error::PatchTestFailed`].
+///
+/// # Examples
+///
+/// ```
+/// use agentgate_codec::{decode, Charset, Limits, MediaType};
+///
+/// let body: Vec<u8> = [0xFF, 0xFE].into_iter()
+///     .chain(r#"{"oldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#
+///         .encode_utf16().flat_map(u16::to_le_bytes))
+///     .collect();
+/// let request = decode(MediaType::TextJson, Some(Charset::Utf16), &body, &Limits::default())?;
+/// assert_eq!(request.old_password, "sint");
+///
+/// let patch = br#"[{"op": "add", "path": "oldpassword", "value": "sint"},
+///                  {"op": "add", "path": "/NewPassword", "value": "Tr0ub4dour&3-horse"}]"#;
+/// let request = decode(MediaType::JsonPatch, None, patch, &Limits::default())?;
+/// assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
+///
+/// let error = decode(MediaType::Json, None, b"{\"OldPassword\": 1}", &Limits::default())
+///     .unwrap_err();
+/// assert_eq!(error.to_string(), "the property OldPassword must be a string");
+/// # Ok::<(), agentgate_codec::Error>(())
+/// ```
+pub fn decode(
+    media_type: MediaType,
+    charset: Option<Charset>,
+    body: &[u8],
+    limits: &Limits,
+) -> Result<ChangeOwnPasswordRequest, Error> {
+    if body.len() > limits.max_bytes {
+        return Err(Error::TooLarge {
+            limit: limits.max_bytes,
+        });
+    }
+    match media_type {
+        MediaType::Json | MediaType::TextJson => {
+            json::decode(&decode_text(body, charset, false)?, limits)
+        }
+        MediaType::Xml | MediaType::TextXml => {
+            xml::decode(&decode_text(body, charset, true)?, limits)
+        }
+        MediaType::FormUrlEncoded => form::decode(&decode_text(body, charset, false)?),
+        MediaType::JsonPatch => {
+            patch::decode_json_patch(&decode_text(body, charset, false)?, limits)
+        }
+        MediaType::MergePatch => {
+            patch::decode_merge_patch(&decode_text(body, charset, false)?, limits)
+        }
+        MediaType::ProblemJson | MediaType::ProblemXml => {
+            Err(Error::NotARequestType { media_type })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../fixtures/",
+                $name
+            ))
+        };
+    }
+
+    const OLD: &str = "sint";
+    const NEW: &str = "Tr0ub4dour&3-horse";
+
+    fn expected(xsrf_token: Option<&str>) -> ChangeOwnPasswordRequest {
+        ChangeOwnPasswordRequest {
+            old_password: OLD.into(),
+            new_password: NEW.into(),
+            xsrf_token: xsrf_token.map(Into::into),
+        }
+    }
+
+    fn error_document() -> ErrorDocument<'static> {
+        ErrorDocument {
+            message: "The request is invalid.",
+            message_detail: "the property NewPassword is missing",
+            error_type: "BadRequest",
+            status: 400,
+            title: "Bad Request",
+        }
+    }
+
+    #[test]
+    fn fixtures_of_every_request_format_decode_to_the_same_passwords() {
+        type Case = (
+            MediaType,
+            Option<Charset>,
+            &'static [u8],
+            Option<&'static str>,
+        );
+        let cases: [Case; 10] = [
+            (MediaType::Json, None, fixture!("request-json.json"), None),
+            (
+                MediaType::TextJson,
+                Some(Charset::Utf8),
+                fixture!("request-text-json.json"),
+                None,
+            ),
+            (
+                MediaType::Xml,
+                None,
+                fixture!("request-xml-datacontract.xml"),
+                None,
+            ),
+            (
+                MediaType::TextXml,
+                None,
+                fixture!("request-xml-plain.xml"),
+                None,
+            ),
+            (
+                MediaType::TextXml,
+                None,
+                fixture!("request-xml-utf16le-bom.xml"),
+                None,
+            ),
+            (
+                MediaType::TextXml,
+                Some(Charset::Utf16),
+                fixture!("request-xml-utf16le-bom.xml"),
+                None,
+            ),
+            (
+                MediaType::Xml,
+                Some(Charset::Utf16Le),
+                fixture!("request-xml-utf16le-bom.xml"),
+                None,
+            ),
+            (
+                MediaType::FormUrlEncoded,
+                None,
+                fixture!("request-form.txt"),
+                Some("bm90LWEtcmVhbC10b2tlbg"),
+            ),
+            (
+                MediaType::JsonPatch,
+                None,
+                fixture!("request-json-patch.json"),
+                None,
+            ),
+            (
+                MediaType::MergePatch,
+                None,
+                fixture!("request-merge-patch.json"),
+                None,
+            ),
+        ];
+        for (media_type, charset, body, xsrf) in cases {
+            let request = decode(media_type, charset, body, &Limits::default())
+                .unwrap_or_else(|e| panic!("{media_type:?}: {e}"));
+            assert_eq!(request, expected(xsrf), "{media_type:?} {charset:?}");
+        }
+    }
+
+    #[test]
+    fn fixtures_of_every_response_body_are_what_the_encoders_write() {
+        let cases: [(Vec<u8>, &[u8]); 9] = [
+            (
+                encode_bool(MediaType::Json, Charset::Utf8, true),
+                fixture!("response-true.json"),
+            ),
+            (
+                encode_bool(MediaType::MergePatch, Charset::Utf8, false),
+                fixture!("response-false.json"),
+            ),
+            (
+                encode_bool(MediaType::Xml, Charset::Utf8, true),
+                fixture!("response-true.xml"),
+            ),
+            (
+                encode_bool(MediaType::TextXml, Charset::Utf8, false),
+                fixture!("response-false.xml"),
+            ),
+            (
+                encode_error(MediaType::Json, Charset::Utf8, &error_document()),
+                fixture!("response-error.json"),
+            ),
+            (
+                encode_error(MediaType::TextJson, Charset::Utf16, &error_document()),
+                fixture!("response-error-utf16le-bom.json"),
+            ),
+            (
+                encode_error(MediaType::Xml, Charset::Utf8, &error_document()),
+                fixture!("response-error.xml"),
+            ),
+            (
+                encode_error(MediaType::ProblemJson, Charset::Utf8, &error_document()),
+                fixture!("response-problem.json"),
+            ),
+            (
+                encode_error(MediaType::ProblemXml, Charset::Utf8, &error_document()),
+                fixture!("response-problem.xml"),
+            ),
+        ];
+        for (index, (written, fixture)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(fixture),
+                "case {index}"
+            );
+            assert_eq!(written, fixture, "case {index}");
+        }
+    }
+
+    #[test]
+    fn the_error_fixture_is_what_decoding_reports() {
+        let body = br#"{"OldPassword":"sint"}"#;
+        let error = decode(MediaType::Json, None, body, &Limits::default()).unwrap_err();
+        let document = ErrorDocument {
+            message_detail: &error.to_string(),
+            ..error_document()
+        };
+        assert_eq!(
+            encode_error(MediaType::Json, Charset::Utf8, &document),
+            fixture!("response-error.json")
+        );
+    }
+
+    #[test]
+    fn every_request_format_reads_every_charset() {
+        let bodies = [
+            (
+                MediaType::Json,
+                r#"{"OldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#,
+            ),
+            (
+                MediaType::Xml,
+                "<r><OldPassword>sint</OldPassword><NewPassword>Tr0ub4dour&amp;3-horse</NewPassword></r>",
+            ),
+            (
+                MediaType::FormUrlEncoded,
+                "OldPassword=sint&NewPassword=Tr0ub4dour%263-horse",
+            ),
+            (
+                MediaType::JsonPatch,
+                r#"[{"op":"add","path":"/OldPassword","value":"sint"},{"op":"add","path":"/NewPassword","value":"Tr0ub4dour&3-horse"}]"#,
+            ),
+            (
+                MediaType::MergePatch,
+                r#"{"OldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#,
+            ),
+        ];
+        for (media_type, text) in bodies {
+            let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            let encodings: [(Option<Charset>, Vec<u8>); 7] = [
+                (None, text.as_bytes().to_vec()),
+                (
+                    Some(Charset::Utf8),
+                    [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+                ),
+                (Some(Charset::Utf16), le.clone()),
+                (Some(Charset::Utf16), [b"\xFE\xFF".as_slice(), &be].concat()),
+                (Some(Charset::Utf16Le), le.clone()),
+                (Some(Charset::Utf16Be), be.clone()),
+                (None, [b"\xFF\xFE".as_slice(), &le].concat()),
+            ];
+            for (charset, body) in encodings {
+                let request = decode(media_type, charset, &body, &Limits::default())
+                    .unwrap_or_else(|e| panic!("{media_type:?} {charset:?}: {e}"));
+                assert_eq!(request, expected(None), "{media_type:?} {charset:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn limits_and_empty_bodies_apply_to_every_format() {
+        let small = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        for media_type in MediaType::REQUEST {
+            let error = decode(media_type, None, &[b' '; 11], &small).unwrap_err();
+            assert!(error.is_too_large(), "{media_type:?}");
+            assert_eq!(
+                error.to_string(),
+                "the request body is larger than 10 bytes"
+            );
+            assert!(matches!(
+                decode(media_type, None, b"", &small),
+                Err(Error::Empty)
+            ));
+            assert!(matches!(
+                decode(media_type, None, b"\xEF\xBB\xBF", &small),
+                Err(Error::Empty)
+            ));
+        }
+    }
+
+    #[test]
+    fn problem_types_are_not_request_types() {
+        for media_type in [MediaType::ProblemJson, MediaType::ProblemXml] {
+            let error = decode(media_type, None, b"{}", &Limits::default()).unwrap_err();
+            assert!(matches!(error, Error::NotARequestType { .. }));
+            assert!(
+                !error.is_too_large()
+                    && !error.is_patch_test_failed()
+                    && !error.is_unsupported_charset()
+            );
+        }
+    }
+
+    #[test]
+    fn predicates_pick_exactly_their_variant() {
+        let limits = Limits::default();
+        let test_failed = decode(
+            MediaType::JsonPatch,
+            None,
+            br#"[{"op":"test","path":"/OldPassword","value":"x"}]"#,
+            &limits,
+        )
+        .unwrap_err();
+        let unsupported = decode(
+            MediaType::TextXml,
+            None,
+            b"<?xml version='1.0' encoding='koi8-r'?><r/>",
+            &limits,
+        )
+        .unwrap_err();
+        let bad_request = decode(MediaType::Json, None, b"[]", &limits).unwrap_err();
+        assert_eq!(
+            [&test_failed, &unsupported, &bad_request].map(|e| (
+                e.is_patch_test_failed(),
+                e.is_unsupported_charset(),
+                e.is_too_large()
+            )),
+            [
+                (true, false, false),
+                (false, true, false),
+                (false, false, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_redacts_passwords_and_token() {
+        let debug = format!("{:?}", expected(Some("t0k3n")));
+        assert_eq!(
+            debug,
+            r#"ChangeOwnPasswordRequest { old_password: "<redacted>", new_password: "<redacted>", xsrf_token: Some("<redacted>") }"#
+        );
+    }
+
+    #[test]
+    fn no_error_message_echoes_a_password() {
+        let secret = "s3cr3t-V4lue";
+        let bodies: Vec<(MediaType, String)> = vec![
+            (MediaType::Json, format!(r#""{secret}""#)),
+            (
+                MediaType::Json,
+                format!(r#"{{"OldPassword":["{secret}"]}}"#),
+            ),
+            (
+                MediaType::Json,
+                format!(r#"{{"OldPassword":"{secret}","NewPassword":{secret}}}"#),
+            ),
+            (MediaType::Json, format!(r#"{{"OldPassword":"{secret}""#)),
+            (
+                MediaType::Xml,
+                format!("<r><OldPassword>{secret}<x/></OldPassword></r>"),
+            ),
+            (
+                MediaType::Xml,
+                format!("<r><OldPassword>&{secret};</OldPassword></r>"),
+            ),
+            (MediaType::Xml, format!("<r><OldPassword>{secret}</r>")),
+            (
+                MediaType::FormUrlEncoded,
+                format!("OldPassword={secret}%FF"),
+            ),
+            (
+                MediaType::JsonPatch,
+                format!(r#"[{{"op":"{secret}","path":"/OldPassword"}}]"#),
+            ),
+            (
+                MediaType::JsonPatch,
+                format!(r#"[{{"op":"test","path":"/OldPassword","value":"{secret}"}}]"#),
+            ),
+            (MediaType::MergePatch, format!(r#""{secret}""#)),
+        ];
+        for (media_type, body) in bodies {
+            let error = decode(media_type, None, body.as_bytes(), &Limits::default()).unwrap_err();
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(inner) = source {
+                message.push_str(&inner.to_string());
+                source = inner.source();
+            }
+            assert!(!message.contains(secret), "{body}: {message}");
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The one error type of the crate.
+
+use std::fmt;
+
+use crate::{Charset, MediaType};
+
+/// Why a request body could not be decoded.
+///
+/// Every message says what is wrong and where (the property, `line L, column C` for a syntax
+/// error, or the index of a JSON Patch operation) and never contains a value from the body, so
+/// it can be sent to the client as `MessageDetail` and logged as it is.
+///
+/// The server answers 409 when [`is_patch_test_failed`](Error::is_patch_test_failed), 413 when
+/// [`is_too_large`](Error::is_too_large), 415 when
+/// [`is_unsupported_charset`](Error::is_unsupported_charset), and 400 for every other variant.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Occurs when the body is empty, or holds nothing but a byte order mark.
+    #[error("the request body is empty")]
+    Empty,
+
+    /// Occurs when the body is longer than [`Limits::max_bytes`](crate::Limits::max_bytes).
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// Occurs when an XML declaration names an encoding other than UTF-8 or UTF-16.
+    #[error("the encoding {charset:?} is not supported; use utf-8, utf-16, utf-16le or utf-16be")]
+    UnsupportedCharset {
+        /// The encoding label as the body wrote it (at most 40 characters of it).
+        charset: String,
+    },
+
+    /// Occurs when the bytes are not valid in their charset: invalid UTF-8, a lone UTF-16
+    /// surrogate or an odd number of bytes in UTF-16.
+    #[error("the body is not valid {charset}: invalid byte sequence at byte {offset}", charset = .charset.as_str())]
+    Encoding {
+        /// The charset the body was read in.
+        charset: Charset,
+        /// Offset in the body, in bytes from its start, of the first invalid sequence.
+        offset: usize,
+    },
+
+    /// Occurs when the body is not well-formed JSON or XML.
+    #[error("{format} syntax error at line {line}, column {column}: {detail}")]
+    Syntax {
+        /// `"JSON"` or `"XML"`.
+        format: &'static str,
+        /// 1-based line in the decoded text.
+        line: usize,
+        /// 1-based column in characters in the decoded text.
+        column: usize,
+        /// What is wrong, without any text from the body.
+        detail: String,
+        /// The parser's own error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// Occurs when objects, arrays or elements nest deeper than
+    /// [`Limits::max_depth`](crate::Limits::max_depth).
+    #[error("the body nests deeper than {limit} levels at line {line}, column {column}")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// 1-based line where the limit was passed.
+        line: usize,
+        /// 1-based column where the limit was passed.
+        column: usize,
+    },
+
+    /// Occurs when an XML body holds a DOCTYPE (and so possibly entity declarations); it is
+    /// refused and never expanded.
+    #[error("a DOCTYPE or entity declaration is not allowed, at line {line}, column {column}")]
+    Doctype {
+        /// 1-based line of the declaration.
+        line: usize,
+        /// 1-based column of the declaration.
+        column: usize,
+    },
+
+    /// Occurs when the document is well-formed but has the wrong shape: a JSON body that is
+    /// not an object, a JSON Patch that is not an array, an element inside `OldPassword`.
+    #[error("{detail}")]
+    Shape {
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// Occurs when `OldPassword` or `NewPassword` is absent, `null` or `i:nil`.
+    #[error("the property {property} is missing")]
+    Missing {
+        /// `OldPassword` or `NewPassword`.
+        property: &'static str,
+    },
+
+    /// Occurs when `OldPassword` or `NewPassword` is a number, a boolean, an array or an object.
+    #[error("the property {property} must be a string")]
+    NotAString {
+        /// `OldPassword` or `NewPassword`.
+        property: &'static str,
+    },
+
+    /// Occurs when a property, element or form field appears twice, also when the two names
+    /// differ only in case.
+    #[error("the property {property} appears more than once")]
+    Duplicate {
+        /// The name, as far as it is known (the canonical spelling for the known properties).
+        property: String,
+    },
+
+    /// Occurs when a form field holds a malformed percent-escape (`%zz`, `%4`) or escapes that
+    /// decode to bytes that are not UTF-8. They are refused, never replaced by U+FFFD.
+    #[error("{}", percent_message(*.offset, *.property))]
+    PercentEncoding {
+        /// Byte offset in the form text of the escape (or of the field, when it cannot be told).
+        offset: usize,
+        /// The field the escape is in, when it is one of the known fields.
+        property: Option<&'static str>,
+    },
+
+    /// Occurs when a JSON Patch operation is malformed (not an object, unknown `op`, a member
+    /// missing or of the wrong type, a path that is not a JSON Pointer) or cannot be applied
+    /// (RFC 6902 §5: the path does not exist).
+    #[error("JSON Patch operation {index} is invalid: {detail}")]
+    Patch {
+        /// 0-based index of the operation in the patch array.
+        index: usize,
+        /// What is wrong.
+        detail: String,
+        /// The error of `json_patch`, when applying the operation failed.
+        #[source]
+        source: Option<json_patch::PatchError>,
+    },
+
+    /// Occurs when a JSON Patch `test` operation (RFC 6902 §4.6) finds another value.
+    #[error("JSON Patch test operation {index} failed at path {path:?}")]
+    PatchTestFailed {
+        /// 0-based index of the operation in the patch array.
+        index: usize,
+        /// The path tested, after normalization (`/OldPassword`).
+        path: String,
+        /// The error of `json_patch`.
+        #[source]
+        source: json_patch::PatchError,
+    },
+
+    /// Occurs when [`decode`](crate::decode) is called with a media type that is not a request
+    /// body type (the problem types).
+    #[error("{} is not a request body type", .media_type.as_str())]
+    NotARequestType {
+        /// The media type given.
+        media_type: MediaType,
+    },
+}
+
+fn percent_message(offset: usize, property: Option<&'static str>) -> String {
+    match property {
+        Some(property) => format!(
+            "the form field {property} holds an invalid percent-escape or one that is not UTF-8, at byte {offset}"
+        ),
+        None => format!(
+            "the form holds an invalid percent-escape or one that is not UTF-8, at byte {offset}"
+        ),
+    }
+}
+
+impl Error {
+    /// Whether a JSON Patch `test` operation failed; the server answers 409 Conflict.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use agentgate_codec::{decode, Limits, MediaType};
+    ///
+    /// let body = br#"[{"op": "test", "path": "/OldPassword", "value": "x"}]"#;
+    /// let error = decode(MediaType::JsonPatch, None, body, &Limits::default()).unwrap_err();
+    /// assert!(error.is_patch_test_failed());
+    /// ```
+    pub fn is_patch_test_failed(&self) -> bool {
+        matches!(self, Error::PatchTestFailed { .. })
+    }
+
+    /// Whether the body is over the size limit; the server answers 413.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use agentgate_codec::{decode, Limits, MediaType};
+    ///
+    /// let limits = Limits { max_bytes: 4, ..Limits::default() };
+    /// let error = decode(MediaType::Json, None, b"{ }  ", &limits).unwrap_err();
+    /// assert!(error.is_too_large());
+    /// ```
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Error::TooLarge { .. })
+    }
+
+    /// Whether an XML declaration names an unsupported encoding; the server answers 415.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use agentgate_codec::{decode, Limits, MediaType};
+    ///
+    /// let body = br#"<?xml version="1.0" encoding="iso-8859-1"?><r/>"#;
+    /// let error = decode(MediaType::Xml, None, body, &Limits::default()).unwrap_err();
+    /// assert!(error.is_unsupported_charset());
+    /// ```
+    pub fn is_unsupported_charset(&self) -> bool {
+        matches!(self, Error::UnsupportedCharset { .. })
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+///
+/// Works on any bytes: a column counts the bytes that start a UTF-8 sequence.
+pub(crate) fn line_column(text: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count();
+    (line, column)
+}
+
+/// A `Display` that shows an ASCII label from the body cut short.
+pub(crate) fn label_excerpt(label: &[u8]) -> String {
+    struct Excerpt<'a>(&'a [u8]);
+    impl fmt::Display for Excerpt<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for &b in self.0.iter().take(40) {
+                let c = if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '?'
+                };
+                fmt::Write::write_char(f, c)?;
+            }
+            Ok(())
+        }
+    }
+    Excerpt(label).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_lines_and_characters_from_one() {
+        let cases: &[(&str, usize, (usize, usize))] = &[
+            ("", 0, (1, 1)),
+            ("abc", 0, (1, 1)),
+            ("abc", 2, (1, 3)),
+            ("a\nbc", 3, (2, 2)),
+            ("a\n\nb", 3, (3, 1)),
+            ("é\nåx", 5, (2, 2)),
+            ("ab", 99, (1, 3)),
+        ];
+        for &(text, offset, expected) in cases {
+            assert_eq!(
+                line_column(text.as_bytes(), offset),
+                expected,
+                "{text:?} @ {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn label_excerpt_is_short_and_printable() {
+        assert_eq!(label_excerpt(b"iso-8859-1"), "iso-8859-1");
+        assert_eq!(label_excerpt(b"a\x00b"), "a?b");
+        assert_eq!(label_excerpt(&[b'x'; 100]).len(), 40);
+    }
+
+    #[test]
+    fn messages_name_the_place_and_not_the_value() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::Missing {
+                    property: "OldPassword",
+                },
+                "the property OldPassword is missing",
+            ),
+            (
+                Error::PercentEncoding {
+                    offset: 12,
+                    property: Some("NewPassword"),
+                },
+                "the form field NewPassword holds an invalid percent-escape or one that is not UTF-8, at byte 12",
+            ),
+            (
+                Error::Syntax {
+                    format: "JSON",
+                    line: 2,
+                    column: 7,
+                    detail: "expected `:`".into(),
+                    source: None,
+                },
+                "JSON syntax error at line 2, column 7: expected `:`",
+            ),
+            (
+                Error::Encoding {
+                    charset: Charset::Utf16Le,
+                    offset: 3,
+                },
+                "the body is not valid utf-16le: invalid byte sequence at byte 3",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+}
