@@ -1,1 +1,81 @@
-//! placeholder
+//! Content negotiation for agentgate, from plain header strings.
+//!
+//! Given the values of a request's headers, this crate decides how its body is to be read
+//! and how the answer is to be written (SPEC §2, §3, §7):
+//!
+//! - [`content_type`]: the request's media type and charset (RFC 9110 §8.3), or why it
+//!   cannot be read;
+//! - [`media_type`] and [`quality`]: the response media type from `Accept` (RFC 9110
+//!   §12.5.1, q-values as integer thousandths per RFC 9110 §12.4.2), with ASP.NET Web API 2's
+//!   fallback or a strict refusal;
+//! - [`charset`]: UTF-8 or UTF-16 from `Accept-Charset` (RFC 9110 §12.5.2);
+//! - [`language`] and [`culture`]: the message language from `SO-Language` or
+//!   `Accept-Language` (RFC 4647 §3.4 lookup) and the formatting culture from `SO-Culture`;
+//! - [`time_zone`]: the zone of `SO-TimeZone`;
+//! - [`VARY`]: the `Vary` value every `/api/` response carries.
+//!
+//! Malformed headers are not errors: unparseable items are skipped, as RFC 9110 §12.5.1
+//! recommends. [`Error`] is kept for what the server must refuse.
+//!
+//! You will notably *not* find here: body parsing or encoding (that is `agentgate-codec`),
+//! anything of an HTTP framework (no actix-web types, no status codes: the server maps
+//! [`Error`] to 406 and 415), or translation (the server owns the messages; this crate only
+//! says which language to use).
+//!
+//! # Example
+//!
+//! ```
+//! use agentgate_negotiation::{Charset, Fallback, Language, Offer, charset, language, media_type};
+//!
+//! const OFFERS: &[Offer] = &[
+//!     Offer::new("application/json"),
+//!     Offer::new("text/json"),
+//!     Offer::new("application/xml"),
+//!     Offer::new("text/xml"),
+//!     Offer::when_named("text/html"),
+//! ];
+//! const LANGUAGES: &[&str] = &["en", "sv", "no", "da", "de", "nl"];
+//!
+//! // A browser posting the password form.
+//! let accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+//! let fallback = Fallback::Compatible { request_type: None };
+//! assert_eq!(media_type(Some(accept), OFFERS, fallback)?, "text/html");
+//! assert_eq!(charset(None, false)?, Charset::Utf8);
+//! let choice = language(None, Some("nb-NO,nb;q=0.9,en;q=0.8"), LANGUAGES, "en");
+//! assert_eq!(choice.language, Language::Tag("no"));
+//! assert_eq!(choice.content_language(), Some("no"));
+//!
+//! // A script with `fetch()`: JSON.
+//! assert_eq!(media_type(Some("*/*"), OFFERS, fallback)?, "application/json");
+//! # Ok::<(), agentgate_negotiation::Error>(())
+//! ```
+//!
+//! # Performance
+//!
+//! Nothing is allocated on the way to a decision (only [`Error::NotAcceptable`]'s list,
+//! [`culture`]'s string and [`time_zone`]'s name are); each header is scanned once.
+//! The benchmark is `benches/negotiation.rs`:
+//! `cargo bench -p agentgate-negotiation -- --warm-up-time 1 --measurement-time 3`.
+
+mod charset;
+mod error;
+mod header;
+mod language;
+mod media;
+mod time_zone;
+
+pub use crate::charset::{Charset, charset};
+pub use crate::error::Error;
+pub use crate::language::{Language, LanguageChoice, culture, language};
+pub use crate::media::{ContentType, Fallback, Offer, content_type, media_type, quality};
+pub use crate::time_zone::{TimeZoneChoice, time_zone};
+
+/// The `Vary` value every `/api/` response carries (SPEC §3): the answer depends on these
+/// request headers (RFC 9110 §12.5.5).
+///
+/// # Examples
+///
+/// ```
+/// assert!(agentgate_negotiation::VARY.contains("SO-Language"));
+/// ```
+pub const VARY: &str = "Accept, Accept-Charset, Accept-Language, SO-Language";
