@@ -1,1 +1,86 @@
-//! placeholder
+//! Users, passwords and credentials for agentgate: everything `ChangeOwnPassword` needs
+//! behind the HTTP layer.
+//!
+//! [`Accounts`] is the one entry point. It keeps users in a [`store`] (an SQLite file by
+//! default, PostgreSQL for several instances) and offers:
+//!
+//! * users with case-insensitively unique names and Argon2id password hashes (PHC strings,
+//!   OWASP parameters by default, NFKC-normalised passwords);
+//! * authentication by password (Basic), `7T:` ticket, `8A:` token or browser session, with a
+//!   dummy verification for unknown users so timing does not reveal them, and failures slowed
+//!   per client address and per username without ever refusing the right password;
+//! * tickets, tokens and sessions of 256 random bits, stored only as SHA-256 digests, expiring
+//!   and revocable; XSRF tokens signed with a server secret kept in the store;
+//! * the password change of SPEC §4: throttling of wrong old passwords (escalating, shared by
+//!   all instances through the store), the [`Policy`], and one transaction that swaps the hash
+//!   only if it is still the verified one and revokes the user's other credentials;
+//! * audit events (who, what, when, from where, outcome; never a secret).
+//!
+//! Argon2 runs on a bounded pool of dedicated threads, never on the async workers; a full
+//! queue is [`Error::Busy`] at once rather than a growing backlog.
+//!
+//! You will notably *not* find here: HTTP (status codes, headers, cookies' attributes),
+//! messages or their translations, content negotiation, or parsing of `Authorization`
+//! headers. Those are the server's; this crate answers with [`ChangeOutcome`]s and [`Error`]s
+//! and leaves their presentation to it.
+//!
+//! # Example
+//!
+//! ```
+//! use agentgate_accounts::{Accounts, ChangeOutcome, Client, Config, Credential, HashParams, Via};
+//! use agentgate_accounts::PolicyViolation;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // Cheap hashing for the example; the default is OWASP's 19 MiB, t=2.
+//! let config = Config {
+//!     hash: HashParams { memory_kib: 64, iterations: 1, parallelism: 1 },
+//!     ..Config::default()
+//! };
+//! let accounts = Accounts::open("sqlite::memory:", config).await?;
+//! accounts.add_user("Alice", "correct horse battery staple").await?;
+//!
+//! let ticket = accounts.issue_ticket("alice", None).await?;
+//! assert!(ticket.starts_with("7T:"));
+//! let client = Client::default();
+//! let alice = accounts.authenticate(Credential::Ticket(&ticket), &client).await?;
+//! assert_eq!((alice.username.as_str(), alice.via), ("Alice", Via::Ticket));
+//!
+//! let outcome = accounts.change_password(&alice, "wrong", "Tr0ub4dor&3 kettle", &client).await?;
+//! assert_eq!(outcome, ChangeOutcome::OldPasswordMismatch);
+//! let outcome = accounts.change_password(&alice, "correct horse battery staple", "short", &client).await?;
+//! assert_eq!(outcome, ChangeOutcome::Refused(PolicyViolation::TooShort { min: 8 }));
+//! let outcome = accounts
+//!     .change_password(&alice, "correct horse battery staple", "Tr0ub4dor&3 kettle", &client)
+//!     .await?;
+//! assert_eq!(outcome, ChangeOutcome::Changed);
+//!
+//! let basic = Credential::Basic { username: "ALICE", password: "Tr0ub4dor&3 kettle" };
+//! assert_eq!(accounts.authenticate(basic, &client).await?.via, Via::Password);
+//! # Ok::<_, agentgate_accounts::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Choice of Argon2 implementation
+//!
+//! RustCrypto's `argon2` (pure Rust, constant-time comparison of outputs through
+//! `password-hash`). At the OWASP parameters (m=19456 KiB, t=2, p=1) one hash took
+//! MEASURED on this machine (release build, see `hashing::tests::owasp_timing`, run with
+//! `cargo test --release -p agentgate-accounts -- --ignored --nocapture owasp`). The SIMD
+//! port `argon2-rust` reported faster in issue 4 was not evaluated: it is not in the
+//! workspace's dependency set. Both write standard PHC strings, which is what keeps stored
+//! hashes portable.
+
+mod accounts;
+mod config;
+mod error;
+mod hashing;
+mod policy;
+mod secret;
+pub mod store;
+
+pub use accounts::{
+    Accounts, ChangeOutcome, Client, Credential, Identity, NewSession, UserSummary, Via,
+};
+pub use config::{Config, HashParams, Policy, ThrottleConfig};
+pub use error::Error;
+pub use policy::PolicyViolation;

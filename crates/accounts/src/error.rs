@@ -1,0 +1,104 @@
+//! The one error type of this crate.
+
+use std::time::Duration;
+
+use crate::PolicyViolation;
+
+/// Why an accounts operation failed.
+///
+/// Expected outcomes of a password change (a wrong old password, a refused new one, a
+/// throttled user) are not errors: they are [`ChangeOutcome`](crate::ChangeOutcome)s.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Occurs when credentials do not hold: a wrong password, an unknown or disabled user, an
+    /// unknown, expired or revoked ticket, token or session. Deliberately says no more.
+    #[error("invalid credentials")]
+    Unauthorized,
+    /// Occurs when an administrative operation names a user that does not exist.
+    #[error("no such user")]
+    UnknownUser,
+    /// Occurs when adding a user whose name, compared case-insensitively, is taken.
+    #[error("a user with this name exists")]
+    UserExists,
+    /// Occurs when adding a user with an empty name, or one holding a colon (RFC 7617 §2) or
+    /// a control character, or longer than 128 code points.
+    #[error("invalid username")]
+    InvalidUsername,
+    /// Occurs when adding a user whose password the policy refuses.
+    #[error("password refused: {}", .0.reason())]
+    Policy(PolicyViolation),
+    /// Occurs when the hashing queue is full; nothing was changed. Try again after
+    /// `retry_after`.
+    #[error("hashing queue full, retry after {retry_after:?}")]
+    Busy {
+        /// A hint for the `Retry-After` header.
+        retry_after: Duration,
+    },
+    /// Occurs when the store cannot be reached in time: a refused or broken connection, a
+    /// pool timeout, a database shutting down or locked. Nothing was changed.
+    #[error("user store unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Occurs when the store answers with an error that is not about reaching it.
+    #[error("user store error")]
+    Store(#[source] sqlx::Error),
+    /// Occurs when `Accounts::open` gets a URL that is neither `sqlite:` nor `postgres:`, or
+    /// one the driver cannot parse.
+    #[error("invalid database URL: {0}")]
+    InvalidDatabaseUrl(String),
+    /// Occurs when Argon2 parameters are invalid or a stored hash is not a PHC string.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl Error {
+    /// Sorts a driver error into [`Error::Unavailable`] or [`Error::Store`].
+    pub(crate) fn from_sqlx(error: sqlx::Error) -> Error {
+        if is_unavailable(&error) {
+            Error::Unavailable(error)
+        } else {
+            Error::Store(error)
+        }
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: class 08 (connection exception), 57P01-57P03 (shutdown, cannot
+            // connect now), 53300 (too many connections). SQLite: 5 SQLITE_BUSY, 6
+            // SQLITE_LOCKED after the busy timeout.
+            code.starts_with("08")
+                || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_unavailable() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            Error::from_sqlx(sqlx::Error::Io(io)),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            Error::from_sqlx(sqlx::Error::PoolTimedOut),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            Error::from_sqlx(sqlx::Error::RowNotFound),
+            Error::Store(_)
+        ));
+    }
+}

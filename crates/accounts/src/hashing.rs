@@ -1,0 +1,229 @@
+//! Argon2id on a bounded pool of dedicated threads.
+//!
+//! A hash at OWASP parameters takes tens of milliseconds of CPU and 19 MiB; doing it on an
+//! async worker would stall every other request on that worker, and an unbounded queue would
+//! let a flood exhaust memory. So: `threads` std threads fed by a `sync_channel(queue)`; a full
+//! channel is [`Error::Busy`] at once, and replies come back on a `tokio::sync::oneshot`, which
+//! works from any runtime (the server runs several current-thread ones).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use tokio::sync::oneshot;
+
+use crate::{Error, HashParams};
+
+/// What `Busy` tells the caller to wait.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads. Cloning shares them; they end when the last clone is dropped.
+#[derive(Clone)]
+pub(crate) struct HashPool {
+    sender: SyncSender<Job>,
+    depth: Arc<AtomicUsize>,
+    params: Params,
+    jobs: Arc<AtomicUsize>,
+}
+
+impl HashPool {
+    pub(crate) fn new(params: HashParams, threads: usize, queue: usize) -> Result<HashPool, Error> {
+        let params = argon2_params(params)?;
+        let (sender, receiver) = mpsc::sync_channel::<Job>(queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..threads.max(1) {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("agentgate-argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| Error::Hash(format!("cannot start hashing thread: {e}")))?;
+        }
+        Ok(HashPool {
+            sender,
+            depth: Arc::new(AtomicUsize::new(0)),
+            params,
+            jobs: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Jobs waiting plus running.
+    pub(crate) fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
+    /// Jobs accepted since the pool started.
+    pub(crate) fn jobs(&self) -> usize {
+        self.jobs.load(Ordering::Relaxed)
+    }
+
+    /// Hashes an (already normalised) password with the configured parameters.
+    pub(crate) async fn hash(&self, password: String) -> Result<String, Error> {
+        let params = self.params.clone();
+        self.run(move || hash_with(&params, &password)).await?
+    }
+
+    /// Checks an (already normalised) password against a PHC string, in constant time.
+    pub(crate) async fn verify(&self, password: String, phc: String) -> Result<bool, Error> {
+        self.run(move || verify_with(&password, &phc)).await?
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        let depth = Arc::clone(&self.depth);
+        let job: Job = Box::new(move || {
+            let result = work();
+            // Before the reply, so a caller that got its answer sees the job gone.
+            depth.fetch_sub(1, Ordering::Relaxed);
+            let _ = reply.send(result);
+        });
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.sender.try_send(job) {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(match e {
+                TrySendError::Full(_) => Error::Busy {
+                    retry_after: RETRY_AFTER,
+                },
+                TrySendError::Disconnected(_) => Error::Hash("hashing threads stopped".into()),
+            });
+        }
+        self.jobs.fetch_add(1, Ordering::Relaxed);
+        answer
+            .await
+            .map_err(|_| Error::Hash("hashing thread failed".into()))
+    }
+}
+
+pub(crate) fn argon2_params(params: HashParams) -> Result<Params, Error> {
+    Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        None,
+    )
+    .map_err(|e| Error::Hash(format!("invalid Argon2 parameters: {e}")))
+}
+
+/// A PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash` with a fresh 128-bit salt.
+pub(crate) fn hash_with(params: &Params, password: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::Hash(e.to_string()))
+}
+
+/// Verification takes algorithm, version and parameters from the PHC string itself, so older
+/// and weaker hashes keep verifying until the next change replaces them. The comparison of
+/// outputs is constant-time (`password_hash::Output`'s `PartialEq`).
+pub(crate) fn verify_with(password: &str, phc: &str) -> Result<bool, Error> {
+    let hash = PasswordHash::new(phc).map_err(|e| Error::Hash(format!("stored hash: {e}")))?;
+    match Argon2::default().verify_password(password.as_bytes(), &hash) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(Error::Hash(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHEAP: HashParams = HashParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[test]
+    fn hashes_are_argon2id_phc_strings_with_the_configured_cost() {
+        let phc = hash_with(&argon2_params(CHEAP).unwrap(), "pässword").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{phc}");
+        assert!(verify_with("pässword", &phc).unwrap());
+        assert!(!verify_with("password", &phc).unwrap());
+    }
+
+    #[test]
+    fn salts_differ() {
+        let params = argon2_params(CHEAP).unwrap();
+        assert_ne!(
+            hash_with(&params, "x").unwrap(),
+            hash_with(&params, "x").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_broken_stored_hash_is_an_error_not_a_mismatch() {
+        assert!(matches!(
+            verify_with("x", "not a phc string"),
+            Err(Error::Hash(_))
+        ));
+    }
+
+    #[test]
+    fn invalid_parameters_are_refused() {
+        let params = HashParams {
+            memory_kib: 1,
+            iterations: 1,
+            parallelism: 1,
+        };
+        assert!(matches!(HashPool::new(params, 1, 1), Err(Error::Hash(_))));
+    }
+
+    #[tokio::test]
+    async fn the_pool_hashes_and_verifies() {
+        let pool = HashPool::new(CHEAP, 2, 4).unwrap();
+        let phc = pool.hash("secret".into()).await.unwrap();
+        assert!(pool.verify("secret".into(), phc.clone()).await.unwrap());
+        assert!(!pool.verify("Secret".into(), phc).await.unwrap());
+        assert_eq!(pool.jobs(), 3);
+        assert_eq!(pool.depth(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_busy_at_once() {
+        let pool = HashPool::new(CHEAP, 1, 0).unwrap();
+        // With no queue, a job is taken only by a thread already waiting for one.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = oneshot::channel();
+        // Occupy the only thread until released, then check nothing more is accepted.
+        let occupied = pool.clone();
+        let blocked = tokio::spawn(async move {
+            occupied
+                .run(move || {
+                    let _ = started.send(());
+                    let _ = wait.recv();
+                })
+                .await
+        });
+        running.await.unwrap();
+        assert_eq!(pool.depth(), 1);
+        let refused = pool.hash("x".into()).await;
+        assert!(matches!(refused, Err(Error::Busy { retry_after }) if retry_after == RETRY_AFTER));
+        release.send(()).unwrap();
+        blocked.await.unwrap().unwrap();
+    }
+}
