@@ -60,6 +60,7 @@ mod form;
 mod json;
 mod media_type;
 mod patch;
+pub mod soap;
 mod xml;
 
 use std::fmt;
