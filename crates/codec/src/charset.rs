@@ -170,42 +170,59 @@ fn sniff_xml(body: &[u8]) -> Encoding {
 }
 
 fn decode_utf16(bytes: &[u8], encoding: Encoding, bom: usize) -> Result<String, Error> {
-    let invalid = |offset: usize| Error::Encoding {
+    let decoded = match encoding {
+        Encoding::Utf16Be => utf16_to_utf8::<true>(bytes),
+        _ => utf16_to_utf8::<false>(bytes),
+    };
+    decoded.map_err(|offset| Error::Encoding {
         charset: encoding.charset(),
         offset: bom + offset,
-    };
+    })
+}
+
+/// UTF-16 to UTF-8, with a fast path for ASCII; `Err` holds the offset of the invalid unit.
+fn utf16_to_utf8<const BIG_ENDIAN: bool>(bytes: &[u8]) -> Result<String, usize> {
     if !bytes.len().is_multiple_of(2) {
-        return Err(invalid(bytes.len() - 1));
+        return Err(bytes.len() - 1);
     }
-    let unit = |i: usize| {
-        let pair = [bytes[2 * i], bytes[2 * i + 1]];
-        match encoding {
-            Encoding::Utf16Be => u16::from_be_bytes(pair),
-            _ => u16::from_le_bytes(pair),
+    let mut units = bytes.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if BIG_ENDIAN {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
         }
-    };
-    let units = bytes.len() / 2;
-    let mut text = String::with_capacity(units);
-    let mut i = 0;
-    while i < units {
-        let u = unit(i);
+    });
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 8);
+    let mut index = 0;
+    while let Some(u) = units.next() {
+        if u < 0x80 {
+            // ASCII: the unit is below 0x80, so the cast keeps it whole.
+            out.push(u as u8);
+            index += 1;
+            continue;
+        }
         let c = match u {
-            0xD800..=0xDBFF => {
-                let low = if i + 1 < units { unit(i + 1) } else { 0 };
-                if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(invalid(2 * i));
+            0xD800..=0xDBFF => match units.next() {
+                Some(low @ 0xDC00..=0xDFFF) => {
+                    index += 1;
+                    char::from_u32(
+                        0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(low) - 0xDC00),
+                    )
                 }
-                i += 1;
-                0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
-            }
-            0xDC00..=0xDFFF => return Err(invalid(2 * i)),
-            _ => u32::from(u),
+                _ => None,
+            },
+            0xDC00..=0xDFFF => None,
+            _ => char::from_u32(u32::from(u)),
         };
-        // Cannot fail: surrogates are excluded above and pairs combine below U+110000.
-        text.push(char::from_u32(c).ok_or_else(|| invalid(2 * i))?);
-        i += 1;
+        let Some(c) = c else {
+            return Err(2 * index);
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        index += 1;
     }
-    Ok(text)
+    // Only whole characters were written, so this does not fail.
+    String::from_utf8(out).map_err(|_| 0)
 }
 
 /// Refuses an XML declaration whose `encoding` is not UTF-8 or UTF-16 (SPEC §2: 415).

@@ -54,19 +54,39 @@ pub(crate) fn decode_json_patch(
     text: &str,
     limits: &Limits,
 ) -> Result<ChangeOwnPasswordRequest, Error> {
-    let Value::Array(items) = json::parse_value(text, limits, false)? else {
-        return Err(Error::Shape {
-            detail: "a JSON Patch must be an array of operations".into(),
-        });
-    };
-    let operations = items
+    let operations = json::parse_patch(text, limits)?
         .into_iter()
         .enumerate()
-        .map(|(index, item)| operation(index, item))
+        .map(|(index, raw)| operation(index, raw))
         .collect::<Result<Vec<_>, Error>>()?;
     let mut document = default_document();
-    // Only `copy` can make the document grow beyond what the body holds; bound it by the same
-    // limit as the body, so a patch of doubling copies cannot exhaust memory.
+    let to_error = |index: usize, error: json_patch::PatchError| {
+        if matches!(error.kind, PatchErrorKind::TestFailed) {
+            Error::PatchTestFailed {
+                index,
+                path: error.path.to_string(),
+                source: error,
+            }
+        } else {
+            Error::Patch {
+                index,
+                detail: error.kind.to_string(),
+                source: Some(error),
+            }
+        }
+    };
+    // The document is thrown away on error, so the undo log of `json_patch::patch` is not
+    // needed. Only `copy` can make the document grow beyond what the body holds: with copies,
+    // operations are applied one at a time and the copied size is bounded by the body limit,
+    // so a patch of doubling copies cannot exhaust memory.
+    if !operations
+        .iter()
+        .any(|op| matches!(op, PatchOperation::Copy(_)))
+    {
+        json_patch::patch_unsafe(&mut document, &operations)
+            .map_err(|error| to_error(error.operation, error))?;
+        return json::request_from_value(&document);
+    }
     let mut budget = limits.max_bytes;
     for (index, operation) in operations.iter().enumerate() {
         if let PatchOperation::Copy(copy) = operation {
@@ -79,65 +99,42 @@ pub(crate) fn decode_json_patch(
                 source: None,
             })?;
         }
-        json_patch::patch(&mut document, std::slice::from_ref(operation)).map_err(
+        json_patch::patch_unsafe(&mut document, std::slice::from_ref(operation)).map_err(
             |mut error| {
                 error.operation = index;
-                if matches!(error.kind, PatchErrorKind::TestFailed) {
-                    Error::PatchTestFailed {
-                        index,
-                        path: error.path.to_string(),
-                        source: error,
-                    }
-                } else {
-                    Error::Patch {
-                        index,
-                        detail: error.kind.to_string(),
-                        source: Some(error),
-                    }
-                }
+                to_error(index, error)
             },
         )?;
     }
     json::request_from_value(&document)
 }
 
-/// Reads one operation (RFC 6902 §4) with messages of our own: serde's would quote values.
-fn operation(index: usize, item: Value) -> Result<PatchOperation, Error> {
-    let malformed = |detail: &str| Error::Patch {
+/// Checks one operation (RFC 6902 §4) with messages of our own: serde's would quote values.
+fn operation(index: usize, raw: json::RawOperation) -> Result<PatchOperation, Error> {
+    let malformed = |detail: String| Error::Patch {
         index,
-        detail: detail.into(),
+        detail,
         source: None,
     };
-    let Value::Object(mut object) = item else {
-        return Err(malformed("an operation must be an object"));
+    let pointer = |member: &str, path: Option<String>| match path {
+        Some(path) => PointerBuf::parse(normalize_path(&path))
+            .map_err(|_| malformed(format!("\"{member}\" is not a valid JSON Pointer"))),
+        None => Err(malformed(format!("the member \"{member}\" is missing"))),
     };
-    let op = match object.get("op") {
-        Some(Value::String(op)) => op.as_str(),
-        Some(_) => return Err(malformed("\"op\" must be a string")),
-        None => return Err(malformed("the member \"op\" is missing")),
+    let Some(op) = raw.op else {
+        return Err(malformed("the member \"op\" is missing".into()));
     };
-    let op = match op {
-        "add" | "remove" | "replace" | "move" | "copy" | "test" => op.to_owned(),
-        _ => {
-            return Err(malformed(
-                "\"op\" must be add, remove, replace, move, copy or test",
-            ));
-        }
-    };
-    let pointer = |member: &str| -> Result<PointerBuf, Error> {
-        match object.get(member) {
-            Some(Value::String(path)) => PointerBuf::parse(normalize_path(path))
-                .map_err(|_| malformed(&format!("\"{member}\" is not a valid JSON Pointer"))),
-            Some(_) => Err(malformed(&format!("\"{member}\" must be a string"))),
-            None => Err(malformed(&format!("the member \"{member}\" is missing"))),
-        }
-    };
-    let path = pointer("path")?;
-    let mut value = || {
-        object
-            .remove("value")
-            .ok_or_else(|| malformed("the member \"value\" is missing"))
-    };
+    if !matches!(
+        op.as_str(),
+        "add" | "remove" | "replace" | "move" | "copy" | "test"
+    ) {
+        return Err(malformed(
+            "\"op\" must be add, remove, replace, move, copy or test".into(),
+        ));
+    }
+    let path = pointer("path", raw.path)?;
+    let value = raw.value;
+    let value = || value.ok_or_else(|| malformed("the member \"value\" is missing".into()));
     Ok(match op.as_str() {
         "add" => PatchOperation::Add(AddOperation {
             path,
@@ -153,28 +150,14 @@ fn operation(index: usize, item: Value) -> Result<PatchOperation, Error> {
             value: value()?,
         }),
         "move" => PatchOperation::Move(MoveOperation {
-            from: from_pointer(index, &object)?,
+            from: pointer("from", raw.from)?,
             path,
         }),
         _ => PatchOperation::Copy(CopyOperation {
-            from: from_pointer(index, &object)?,
+            from: pointer("from", raw.from)?,
             path,
         }),
     })
-}
-
-fn from_pointer(index: usize, object: &Map<String, Value>) -> Result<PointerBuf, Error> {
-    let malformed = |detail: &str| Error::Patch {
-        index,
-        detail: detail.into(),
-        source: None,
-    };
-    match object.get("from") {
-        Some(Value::String(path)) => PointerBuf::parse(normalize_path(path))
-            .map_err(|_| malformed("\"from\" is not a valid JSON Pointer")),
-        Some(_) => Err(malformed("\"from\" must be a string")),
-        None => Err(malformed("the member \"from\" is missing")),
-    }
 }
 
 /// `oldpassword` → `/OldPassword`, `/newPASSWORD/x` → `/NewPassword/x`; the empty path (the
@@ -190,7 +173,11 @@ fn normalize_path(path: &str) -> String {
         json::Property::New => NEW_PASSWORD,
         json::Property::Other => first,
     };
-    format!("/{first}{tail}")
+    let mut normalized = String::with_capacity(1 + first.len() + tail.len());
+    normalized.push('/');
+    normalized.push_str(first);
+    normalized.push_str(tail);
+    normalized
 }
 
 /// Roughly the bytes a value would take as JSON; walks without recursion.
@@ -308,6 +295,31 @@ mod tests {
             "JSON Patch test operation 1 failed at path \"/OldPassword\""
         );
         assert!(!error.to_string().contains("other"));
+    }
+
+    #[test]
+    fn operations_applied_one_by_one_for_copies_keep_their_index() {
+        let failed_test = r#"[{"op":"add","path":"/OldPassword","value":"o"},{"op":"copy","from":"/OldPassword","path":"/NewPassword"},{"op":"test","path":"/NewPassword","value":"x"}]"#;
+        assert!(matches!(
+            decode_json_patch(failed_test, &limits()),
+            Err(Error::PatchTestFailed { index: 2, .. })
+        ));
+        let bad_path = r#"[{"op":"copy","from":"/OldPassword","path":"/NewPassword"},{"op":"remove","path":"/missing"}]"#;
+        match decode_json_patch(bad_path, &limits()) {
+            Err(Error::Patch {
+                index,
+                source: Some(source),
+                ..
+            }) => {
+                assert_eq!((index, source.operation), (1, 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let copied = r#"[{"op":"add","path":"/OldPassword","value":"same"},{"op":"copy","from":"/OldPassword","path":"/NewPassword"}]"#;
+        assert_eq!(
+            decode_json_patch(copied, &limits()).unwrap(),
+            request("same", "same")
+        );
     }
 
     #[test]

@@ -62,7 +62,14 @@ fn normalize_line_ends(text: &str) -> Cow<'_, str> {
     if !text.contains('\r') {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    let mut normalized = String::with_capacity(text.len());
+    let mut lines = text.split('\r');
+    normalized.push_str(lines.next().unwrap_or_default());
+    for line in lines {
+        normalized.push('\n');
+        normalized.push_str(line.strip_prefix('\n').unwrap_or(line));
+    }
+    Cow::Owned(normalized)
 }
 
 fn syntax(text: &str, offset: usize, detail: String, source: Option<quick_xml::Error>) -> Error {
