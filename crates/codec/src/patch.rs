@@ -502,6 +502,40 @@ mod tests {
     }
 
     #[test]
+    fn nesting_in_patches_is_limited_by_max_depth() {
+        // The array is level 1, an operation 2, its value 3.
+        let value = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let patch =
+            |depth: usize| format!(r#"[{{"op":"add","path":"/x","value":{}}}]"#, value(depth));
+        assert!(matches!(
+            decode_json_patch(&patch(30), &limits()),
+            Err(Error::Missing { .. })
+        ));
+        assert!(matches!(
+            decode_json_patch(&patch(31), &limits()),
+            Err(Error::TooDeep { limit: 32, .. })
+        ));
+        let merge = |depth: usize| format!(r#"{{"x":{}}}"#, value(depth));
+        assert!(matches!(
+            decode_merge_patch(&merge(31), &limits()),
+            Err(Error::Missing { .. })
+        ));
+        assert!(matches!(
+            decode_merge_patch(&merge(32), &limits()),
+            Err(Error::TooDeep { limit: 32, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_members_are_skipped_and_the_last_of_a_repeated_member_counts() {
+        let body = r#"[{"op":"add","path":"/Nothing","path":"/OldPassword","value":"x","value":"o","extra":{"deep":[1]}},{"op":"add","path":"/NewPassword","value":"n"}]"#;
+        assert_eq!(
+            decode_json_patch(body, &limits()).unwrap(),
+            request("o", "n")
+        );
+    }
+
+    #[test]
     fn approximate_size_grows_with_content() {
         assert!(approximate_size(&serde_json::json!({"a":"bcd"})) >= 7);
         assert!(approximate_size(&serde_json::json!([[[]]])) >= 6);

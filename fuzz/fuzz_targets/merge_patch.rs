@@ -1,0 +1,13 @@
+//! `decode` of `MergePatch` never panics and succeeds only with a consistent result.
+
+#![no_main]
+
+use agentgate_codec::MediaType;
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::check(MediaType::MergePatch, data, common::json);
+});
