@@ -12,12 +12,18 @@ pub(crate) const Q_MAX: u16 = 1000;
 /// Elements come trimmed of optional whitespace; empty elements (`a,,b`) are skipped, as the
 /// list grammar of RFC 9110 §5.6.1.2 requires of recipients.
 pub(crate) fn elements(header: &str) -> Elements<'_> {
-    Elements { rest: header }
+    Elements {
+        rest: header,
+        quotes: header.contains('"'),
+    }
 }
 
 /// The iterator of [`elements`].
 pub(crate) struct Elements<'a> {
     rest: &'a str,
+    /// Whether the header holds a `"` at all: looked up once, not per element, so that a
+    /// long header costs linear time.
+    quotes: bool,
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -25,7 +31,7 @@ impl<'a> Iterator for Elements<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         while !self.rest.is_empty() {
-            let end = find_unquoted(self.rest, b',');
+            let end = find_unquoted(self.rest, b',', self.quotes);
             let element = trim_ows(&self.rest[..end]);
             self.rest = self.rest.get(end + 1..).unwrap_or("");
             if !element.is_empty() {
@@ -78,11 +84,13 @@ pub(crate) fn weighted(element: &str) -> Option<Weighted<'_>> {
 /// Splits `value *( OWS ";" OWS [ parameter ] )` (RFC 9110 §5.6.6) into the trimmed value
 /// and an iterator over its parameters.
 pub(crate) fn split_params(s: &str) -> (&str, Params<'_>) {
-    let end = find_unquoted(s, b';');
+    let quotes = s.contains('"');
+    let end = find_unquoted(s, b';', quotes);
     (
         trim_ows(&s[..end]),
         Params {
             rest: s.get(end + 1..),
+            quotes,
         },
     )
 }
@@ -92,6 +100,7 @@ pub(crate) fn split_params(s: &str) -> (&str, Params<'_>) {
 /// them.
 pub(crate) struct Params<'a> {
     rest: Option<&'a str>,
+    quotes: bool,
 }
 
 impl<'a> Iterator for Params<'a> {
@@ -99,7 +108,7 @@ impl<'a> Iterator for Params<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(rest) = self.rest {
-            let end = find_unquoted(rest, b';');
+            let end = find_unquoted(rest, b';', self.quotes);
             let param = trim_ows(&rest[..end]);
             self.rest = rest.get(end + 1..);
             if !param.is_empty() {
@@ -211,11 +220,12 @@ fn is_quoted_string(s: &str) -> bool {
     !escaped
 }
 
-/// The index of the first `needle` outside a quoted string, or `s.len()`.
-fn find_unquoted(s: &str, needle: u8) -> usize {
+/// The index of the first `needle` outside a quoted string, or `s.len()`; `quotes` says
+/// whether `s` may hold a quoted string at all.
+fn find_unquoted(s: &str, needle: u8, quotes: bool) -> usize {
     let bytes = s.as_bytes();
     // Fast path: most headers carry no quotes at all.
-    if !bytes.contains(&b'"') {
+    if !quotes {
         return bytes
             .iter()
             .position(|&b| b == needle)

@@ -839,6 +839,14 @@ mod tests {
             (Some("text/*;q=0.5, text/xml;q=0"), "text/json", Some(500)),
             (Some("TEXT/*;Q=0.5"), "text/json", Some(500)),
             (Some("*/*;q=0.001"), "image/png", Some(1)),
+            // Old Java clients' lone `*`.
+            (Some("*"), "text/xml", Some(1000)),
+            (Some("text/xml;q=0.5, *;q=0.6"), "text/xml", Some(500)),
+            (
+                Some("text/xml;q=0.5, *;q=0.6"),
+                "application/json",
+                Some(600),
+            ),
         ];
         for (accept, media_type, expected) in cases {
             assert_eq!(
