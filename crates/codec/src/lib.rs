@@ -51,7 +51,43 @@
 //!
 //! # Performance
 //!
-//! `benches/codec.rs` measures every decoder and encoder against raw `serde_json`.
+//! `benches/codec.rs` measures every decoder and encoder, with the baseline in the same run:
+//! `serde_json::from_slice` of the same JSON fixture into
+//! `#[derive(Deserialize)] struct { OldPassword: String, NewPassword: String }`, which does
+//! none of the checks above (case, duplicates, depth, `null`).
+//!
+//! ```sh
+//! cargo bench -p agentgate-codec -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Measured on the project's 2-core machine while other builds ran (load average 4 to 6, so
+//! take ±15 %), medians, inputs from `fixtures/`:
+//!
+//! | decode | time | vs baseline |
+//! |---|---|---|
+//! | baseline `serde_json::from_slice` | 267 ns | 1.00 |
+//! | `application/json` | 306 ns | 1.14 |
+//! | `text/json` | 267 ns | 1.00 |
+//! | `application/json`, UTF-16 with BOM | 697 ns | 2.61 |
+//! | `application/xml`, DataContract | 1.85 µs | 6.9 |
+//! | `text/xml`, plain | 1.56 µs | 5.8 |
+//! | `text/xml`, UTF-16LE with BOM | 3.18 µs | 11.9 |
+//! | `application/x-www-form-urlencoded` | 751 ns | 2.8 |
+//! | `application/json-patch+json` (3 operations) | 3.73 µs | 14.0 |
+//! | `application/merge-patch+json` | 1.83 µs | 6.9 |
+//!
+//! | encode | time |
+//! |---|---|
+//! | `true`, JSON | 69 ns |
+//! | `true`, XML | 190 ns |
+//! | `true`, XML in UTF-16 | 714 ns |
+//! | error, JSON | 291 ns |
+//! | error, JSON in UTF-16 | 620 ns |
+//! | error, XML | 697 ns |
+//! | error, `problem+json` | 771 ns |
+//! | error, `problem+xml` | 1.41 µs |
+//!
+//! The JSON path stays within 1.5x of the baseline, and every format under 5 µs.
 
 mod charset;
 mod encode;
