@@ -39,16 +39,27 @@ fn post_json(server: &Server, auth: &str, body: String) -> Response {
 #[test]
 fn json_change_returns_true_and_only_the_new_password_works_afterwards() {
     let server = server_with_user("tje0");
-    let (status, headers, body) = text(post_json(&server, &basic("tje0", OLD), json_body(OLD, NEW)));
+    let (status, headers, body) =
+        text(post_json(&server, &basic("tje0", OLD), json_body(OLD, NEW)));
     assert_eq!((status, body.as_str()), (200, "true"));
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
-    assert_eq!(headers["vary"], "Accept, Accept-Charset, Accept-Language, SO-Language");
+    assert_eq!(
+        headers["vary"],
+        "Accept, Accept-Charset, Accept-Language, SO-Language"
+    );
 
     let (status, _, _) = text(post_json(&server, &basic("tje0", OLD), json_body(OLD, "x")));
     assert_eq!(status, 401, "the old password no longer authenticates");
-    let (status, headers, body) =
-        text(post_json(&server, &basic("TJE0", NEW), json_body("wrong-one", "whatever-else-1")));
-    assert_eq!((status, body.as_str()), (200, "false"), "user names are case-insensitive");
+    let (status, headers, body) = text(post_json(
+        &server,
+        &basic("TJE0", NEW),
+        json_body("wrong-one", "whatever-else-1"),
+    ));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "false"),
+        "user names are case-insensitive"
+    );
     assert_eq!(headers["x-reason"], "old-password-mismatch");
 }
 
@@ -59,7 +70,8 @@ fn refusals_are_false_with_the_reason() {
     let auth = format!("SOTicket {ticket}");
     for (new, reason) in [
         ("short", "password-too-short"),
-        ("password", "password-too-short"),
+        ("passw0r", "password-too-short"),
+        ("password", "password-too-weak"),
         ("passwordpassword", "password-too-weak"),
         (OLD, "password-unchanged"),
     ] {
@@ -81,14 +93,28 @@ fn no_credentials_is_401_with_three_challenges() {
         .body(json_body(OLD, NEW))
         .send()
         .unwrap();
-    let challenges: Vec<_> =
-        r.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let challenges: Vec<_> = r
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
     let (status, _, body) = text(r);
     assert_eq!(status, 401);
-    assert_eq!(challenges, [r#"Basic realm="agentgate", charset="UTF-8""#, "SOTicket", "Bearer"]);
+    assert_eq!(
+        challenges,
+        [
+            r#"Basic realm="agentgate", charset="UTF-8""#,
+            "SOTicket",
+            "Bearer"
+        ]
+    );
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["ErrorType"], "Unauthorized");
-    assert_eq!(doc["Message"], "Authorization has been denied for this request.");
+    assert_eq!(
+        doc["Message"],
+        "Authorization has been denied for this request."
+    );
 
     // A browser (session cookie, or preferring HTML) gets no Basic challenge.
     let r = client()
@@ -106,8 +132,16 @@ fn no_credentials_is_401_with_three_challenges() {
 #[test]
 fn unknown_user_and_wrong_password_look_the_same() {
     let server = server_with_user("bob");
-    let a = text(post_json(&server, &basic("bob", "wrong-password"), json_body(OLD, NEW)));
-    let b = text(post_json(&server, &basic("nobody", "wrong-password"), json_body(OLD, NEW)));
+    let a = text(post_json(
+        &server,
+        &basic("bob", "wrong-password"),
+        json_body(OLD, NEW),
+    ));
+    let b = text(post_json(
+        &server,
+        &basic("nobody", "wrong-password"),
+        json_body(OLD, NEW),
+    ));
     assert_eq!(a.0, 401);
     assert_eq!((a.0, &a.2), (b.0, &b.2));
 }
@@ -132,7 +166,10 @@ fn xml_client_gets_the_datacontract_boolean() {
     let (status, headers, body) = text(r);
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/xml; charset=utf-8");
-    assert_eq!(body, r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>"#);
+    assert_eq!(
+        body,
+        r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>"#
+    );
 }
 
 fn utf16le_with_bom(text: &str) -> Vec<u8> {
@@ -164,11 +201,16 @@ fn utf16_request_and_utf16_answer() {
     let bytes = r.bytes().unwrap();
     assert_eq!(
         bytes.as_ref(),
-        utf16le_with_bom(r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>"#)
+        utf16le_with_bom(
+            r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>"#
+        )
     );
     // The non-ASCII new password was stored as sent.
-    let (status, _, body) =
-        text(post_json(&server, &basic("wide", "Grüße-aus-Köln-2026"), json_body("nope", "whatever-else-1")));
+    let (status, _, body) = text(post_json(
+        &server,
+        &basic("wide", "Grüße-aus-Köln-2026"),
+        json_body("nope", "whatever-else-1"),
+    ));
     assert_eq!((status, body.as_str()), (200, "false"));
 }
 
@@ -197,9 +239,8 @@ fn form_json_patch_and_merge_patch_all_change_the_password() {
             .unwrap();
         let (status, headers, body) = text(r);
         assert_eq!((status, body.as_str()), (200, "true"), "{media}");
-        // Compatibility mode without Accept: JSON, or the request's type when it is a response type.
-        let expected = if media.contains("patch") { media } else { "application/json" };
-        assert_eq!(headers["content-type"], format!("{expected}; charset=utf-8"));
+        // No Accept header: JSON, whatever the request's type (SPEC §3).
+        assert_eq!(headers["content-type"], "application/json; charset=utf-8");
         current = match media {
             "application/x-www-form-urlencoded" => "first-new-one-77",
             "application/json-patch+json" => "second-new-one-88",
@@ -225,7 +266,11 @@ fn failed_patch_test_is_409_and_changes_nothing() {
     assert_eq!(status, 409);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["ErrorType"], "PatchTestFailed");
-    let (status, _, _) = text(post_json(&server, &basic("patch", OLD), json_body("x", "y")));
+    let (status, _, _) = text(post_json(
+        &server,
+        &basic("patch", OLD),
+        json_body("x", "y"),
+    ));
     assert_eq!(status, 200, "the old password still works");
 }
 
@@ -234,7 +279,10 @@ fn media_type_errors() {
     let server = server_with_user("media");
     let auth = basic("media", OLD);
     let send = |ct: Option<&str>, body: &str| {
-        let mut rb = client().post(server.url(ENDPOINT)).header(AUTHORIZATION, &auth).body(body.to_owned());
+        let mut rb = client()
+            .post(server.url(ENDPOINT))
+            .header(AUTHORIZATION, &auth)
+            .body(body.to_owned());
         if let Some(ct) = ct {
             rb = rb.header(CONTENT_TYPE, ct);
         }
@@ -242,7 +290,12 @@ fn media_type_errors() {
     };
     let (status, headers, body) = send(Some("text/plain"), "hello");
     assert_eq!(status, 415);
-    assert!(headers["accept-post"].to_str().unwrap().contains("application/merge-patch+json"));
+    assert!(
+        headers["accept-post"]
+            .to_str()
+            .unwrap()
+            .contains("application/merge-patch+json")
+    );
     assert!(body.contains("UnsupportedMediaType"));
     let (status, _, _) = send(None, "{}");
     assert_eq!(status, 415, "a body without Content-Type");
@@ -250,14 +303,32 @@ fn media_type_errors() {
     assert_eq!(status, 415, "an unsupported charset");
     let (status, _, body) = send(Some("application/json"), "");
     assert_eq!(status, 400, "an empty body: {body}");
-    let (status, _, body) = send(Some("application/json"), "{\"OldPassword\": \"secret-value\",}");
+    let (status, _, body) = send(
+        Some("application/json"),
+        "{\"OldPassword\": \"secret-value\",}",
+    );
     assert_eq!(status, 400);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(doc["MessageDetail"].as_str().unwrap().contains("line 1, column"), "{doc}");
-    assert!(!body.contains("secret-value"), "a 400 never echoes a password");
-    let (status, _, body) = send(Some("application/xml"), "<!DOCTYPE x [<!ENTITY a \"b\">]><r><OldPassword>&a;</OldPassword></r>");
+    assert!(
+        doc["MessageDetail"]
+            .as_str()
+            .unwrap()
+            .contains("line 1, column"),
+        "{doc}"
+    );
+    assert!(
+        !body.contains("secret-value"),
+        "a 400 never echoes a password"
+    );
+    let (status, _, body) = send(
+        Some("application/xml"),
+        "<!DOCTYPE x [<!ENTITY a \"b\">]><r><OldPassword>&a;</OldPassword></r>",
+    );
     assert_eq!(status, 400, "{body}");
-    let big = format!("{{\"OldPassword\":\"{}\",\"NewPassword\":\"x\"}}", "a".repeat(70_000));
+    let big = format!(
+        "{{\"OldPassword\":\"{}\",\"NewPassword\":\"x\"}}",
+        "a".repeat(70_000)
+    );
     let (status, _, body) = send(Some("application/json"), &big);
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("PayloadTooLarge"));
@@ -266,14 +337,21 @@ fn media_type_errors() {
 #[test]
 fn get_describes_and_other_methods_are_405() {
     let server = Server::start(&[]);
-    let r = client().get(server.url(ENDPOINT)).header(ACCEPT, "application/json").send().unwrap();
+    let r = client()
+        .get(server.url(ENDPOINT))
+        .header(ACCEPT, "application/json")
+        .send()
+        .unwrap();
     let (status, _, body) = text(r);
     assert_eq!(status, 200);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["Method"], "POST");
     let r = client()
         .get(server.url(ENDPOINT))
-        .header(ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .header(
+            ACCEPT,
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
@@ -281,7 +359,10 @@ fn get_describes_and_other_methods_are_405() {
     let r = client().put(server.url(ENDPOINT)).send().unwrap();
     assert_eq!(r.status().as_u16(), 405);
     assert_eq!(r.headers()["allow"], "GET, POST");
-    let r = client().get(server.url("/api/v1/Agents/User/Nothing")).send().unwrap();
+    let r = client()
+        .get(server.url("/api/v1/Agents/User/Nothing"))
+        .send()
+        .unwrap();
     let (status, _, body) = text(r);
     assert_eq!(status, 404);
     assert!(body.contains("\"ErrorType\":\"NotFound\""), "{body}");
@@ -290,7 +371,10 @@ fn get_describes_and_other_methods_are_405() {
 #[test]
 fn path_is_case_insensitive_and_tolerates_one_trailing_slash() {
     let server = server_with_user("paths");
-    for path in ["/API/V1/agents/user/changeownpassword", "/api/v1/Agents/User/ChangeOwnPassword/"] {
+    for path in [
+        "/API/V1/agents/user/changeownpassword",
+        "/api/v1/Agents/User/ChangeOwnPassword/",
+    ] {
         let r = client()
             .post(server.url(path))
             .header(AUTHORIZATION, basic("paths", OLD))
@@ -300,7 +384,10 @@ fn path_is_case_insensitive_and_tolerates_one_trailing_slash() {
             .unwrap();
         assert_eq!(r.headers()["x-reason"], "old-password-mismatch", "{path}");
     }
-    let r = client().post(server.url("/api/v1/Agents/User/ChangeOwnPassword//")).send().unwrap();
+    let r = client()
+        .post(server.url("/api/v1/Agents/User/ChangeOwnPassword//"))
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
 
@@ -339,7 +426,10 @@ fn partner_apps_and_online_mode_are_forbidden() {
     assert_eq!(status, 403);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["ErrorType"], "PartnerAppForbidden");
-    assert_eq!(doc["Message"], "User management is not allowed for partner apps.");
+    assert_eq!(
+        doc["Message"],
+        "User management is not allowed for partner apps."
+    );
 
     let online = Server::start(&["--online"]);
     online.add_user("app", OLD);
@@ -358,21 +448,47 @@ fn tickets_and_tokens_authenticate_and_a_change_revokes_the_others() {
     let ticket = server.ticket("tix");
     let other_ticket = server.ticket("tix");
     let token = server.token("tix");
-    assert!(ticket.starts_with("7T:") && ticket.len() >= 3 + 22, "{ticket}");
+    assert!(
+        ticket.starts_with("7T:") && ticket.len() >= 3 + 22,
+        "{ticket}"
+    );
     assert!(token.starts_with("8A:") && token.len() >= 3 + 22, "{token}");
 
-    let (status, _, body) = text(post_json(&server, &format!("Bearer {token}"), json_body("wrong", "whatever-else-1")));
+    let (status, _, body) = text(post_json(
+        &server,
+        &format!("Bearer {token}"),
+        json_body("wrong", "whatever-else-1"),
+    ));
     assert_eq!((status, body.as_str()), (200, "false"));
-    let (status, _, body) = text(post_json(&server, &format!("SOTicket {ticket}"), json_body(OLD, NEW)));
+    let (status, _, body) = text(post_json(
+        &server,
+        &format!("SOTicket {ticket}"),
+        json_body(OLD, NEW),
+    ));
     assert_eq!((status, body.as_str()), (200, "true"));
     // The ticket that made the change still works; the other ticket and the token do not.
-    let (status, _, _) = text(post_json(&server, &format!("SOTicket {ticket}"), json_body("wrong", "whatever-else-1")));
+    let (status, _, _) = text(post_json(
+        &server,
+        &format!("SOTicket {ticket}"),
+        json_body("wrong", "whatever-else-1"),
+    ));
     assert_eq!(status, 200);
-    for revoked in [format!("SOTicket {other_ticket}"), format!("Bearer {token}")] {
-        let (status, _, _) = text(post_json(&server, &revoked, json_body("wrong", "whatever-else-1")));
+    for revoked in [
+        format!("SOTicket {other_ticket}"),
+        format!("Bearer {token}"),
+    ] {
+        let (status, _, _) = text(post_json(
+            &server,
+            &revoked,
+            json_body("wrong", "whatever-else-1"),
+        ));
         assert_eq!(status, 401, "{revoked:.12}");
     }
-    let (status, _, _) = text(post_json(&server, "SOTicket 7T:not-a-real-ticket", json_body(OLD, NEW)));
+    let (status, _, _) = text(post_json(
+        &server,
+        "SOTicket 7T:not-a-real-ticket",
+        json_body(OLD, NEW),
+    ));
     assert_eq!(status, 401);
 }
 
@@ -381,7 +497,11 @@ fn wrong_old_passwords_are_throttled_then_even_the_right_one_waits() {
     let server = server_with_user("slow");
     let auth = basic("slow", OLD);
     for i in 0..5 {
-        let (status, headers, _) = text(post_json(&server, &auth, json_body(&format!("wrong-{i}"), NEW)));
+        let (status, headers, _) = text(post_json(
+            &server,
+            &auth,
+            json_body(&format!("wrong-{i}"), NEW),
+        ));
         assert_eq!(status, 200, "attempt {i}");
         assert_eq!(headers["x-reason"], "old-password-mismatch");
     }
@@ -391,7 +511,10 @@ fn wrong_old_passwords_are_throttled_then_even_the_right_one_waits() {
     assert!((1..=60).contains(&retry), "{retry}");
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["ErrorType"], "TooManyRequests");
-    assert!(doc["Message"].as_str().unwrap().contains("Try again after"), "{doc}");
+    assert!(
+        doc["Message"].as_str().unwrap().contains("Try again after"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -413,14 +536,22 @@ fn strict_accept_answers_406_and_compatibility_falls_back() {
     };
     let (status, headers, body) = send(&server, "image/png");
     assert_eq!(status, 200);
-    assert_eq!(headers["content-type"], "application/xml; charset=utf-8", "the request's type");
+    assert_eq!(
+        headers["content-type"], "application/xml; charset=utf-8",
+        "the request's type"
+    );
     assert!(body.ends_with(">false</boolean>"));
     let (status, headers, body) = send(&strict, "image/png");
     assert_eq!(status, 406);
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["ErrorType"], "NotAcceptable");
-    assert!(doc["MessageDetail"].as_str().unwrap().contains("application/json"));
+    assert!(
+        doc["MessageDetail"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
     let (status, headers, _) = send(&server, "application/*;q=0.2, application/xml;q=0");
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
@@ -438,7 +569,10 @@ fn problem_documents_only_when_named() {
         .unwrap();
     let (status, headers, body) = text(r);
     assert_eq!(status, 401);
-    assert_eq!(headers["content-type"], "application/problem+json; charset=utf-8");
+    assert_eq!(
+        headers["content-type"],
+        "application/problem+json; charset=utf-8"
+    );
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["status"], 401);
     assert_eq!(doc["errorType"], "Unauthorized");
@@ -448,8 +582,14 @@ fn problem_documents_only_when_named() {
         .send()
         .unwrap();
     let (_, headers, body) = text(r);
-    assert_eq!(headers["content-type"], "application/problem+xml; charset=utf-8");
-    assert!(body.starts_with(r#"<problem xmlns="urn:ietf:rfc:7807">"#), "{body}");
+    assert_eq!(
+        headers["content-type"],
+        "application/problem+xml; charset=utf-8"
+    );
+    assert!(
+        body.starts_with(r#"<problem xmlns="urn:ietf:rfc:7807">"#),
+        "{body}"
+    );
 }
 
 #[test]
@@ -461,8 +601,11 @@ fn messages_follow_the_language_headers() {
             rb = rb.header(*k, *v);
         }
         let r = rb.send().unwrap();
-        let lang = r.headers().get("content-language").map(|v| v.to_str().unwrap().to_owned());
-        let doc: serde_json::Value = r.json().unwrap();
+        let lang = r
+            .headers()
+            .get("content-language")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let doc: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
         (lang, doc["Message"].as_str().unwrap().to_owned())
     };
     let (lang, en) = send(&[]);
@@ -471,7 +614,11 @@ fn messages_follow_the_language_headers() {
     assert_eq!(lang.as_deref(), Some("sv"));
     assert_ne!(sv, en);
     let (lang, _) = send(&[("Accept-Language", "sv"), ("SO-Language", "de")]);
-    assert_eq!(lang.as_deref(), Some("de"), "SO-Language beats Accept-Language");
+    assert_eq!(
+        lang.as_deref(),
+        Some("de"),
+        "SO-Language beats Accept-Language"
+    );
     let (lang, _) = send(&[("Accept-Language", "nb-NO")]);
     assert_eq!(lang.as_deref(), Some("no"));
     let (lang, message) = send(&[("SO-Language", "x")]);
@@ -488,20 +635,38 @@ fn concurrent_changes_from_the_same_old_password_give_exactly_one_true() {
             .map(|new| {
                 let server = &server;
                 s.spawn(move || {
-                    let (status, _, body) = text(post_json(server, &basic("race", OLD), json_body(OLD, new)));
+                    let (status, _, body) =
+                        text(post_json(server, &basic("race", OLD), json_body(OLD, new)));
                     (status, body, new.to_owned())
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let winners: Vec<_> = results.iter().filter(|(s, b, _)| *s == 200 && b == "true").collect();
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(s, b, _)| *s == 200 && b == "true")
+        .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
-    let loser = results.iter().find(|(s, b, _)| !(*s == 200 && b == "true")).unwrap();
-    assert!(loser.0 == 401 || (loser.0 == 200 && loser.1 == "false"), "{loser:?}");
-    let (status, _, _) = text(post_json(&server, &basic("race", &winners[0].2), json_body("x", "whatever-else-1")));
+    let loser = results
+        .iter()
+        .find(|(s, b, _)| !(*s == 200 && b == "true"))
+        .unwrap();
+    assert!(
+        loser.0 == 401 || (loser.0 == 200 && loser.1 == "false"),
+        "{loser:?}"
+    );
+    let (status, _, _) = text(post_json(
+        &server,
+        &basic("race", &winners[0].2),
+        json_body("x", "whatever-else-1"),
+    ));
     assert_eq!(status, 200, "the winner's password works");
-    let (status, _, _) = text(post_json(&server, &basic("race", &loser.2), json_body("x", "whatever-else-1")));
+    let (status, _, _) = text(post_json(
+        &server,
+        &basic("race", &loser.2),
+        json_body("x", "whatever-else-1"),
+    ));
     assert_eq!(status, 401, "the loser's password does not");
 }
 
@@ -511,7 +676,11 @@ fn default_argon2_parameters_are_used_when_not_overridden() {
     let db = format!("sqlite://{}", scratch.path().join("a.db").display());
     let server = Server::start_on(&db, &[], None);
     server.add_user("owasp", OLD);
-    let (status, _, body) = text(post_json(&server, &basic("owasp", OLD), json_body(OLD, NEW)));
+    let (status, _, body) = text(post_json(
+        &server,
+        &basic("owasp", OLD),
+        json_body(OLD, NEW),
+    ));
     assert_eq!((status, body.as_str()), (200, "true"));
 }
 
@@ -520,7 +689,11 @@ fn health_and_metrics_and_openapi() {
     let server = server_with_user("ops");
     let (status, _, _) = text(client().get(server.url("/healthz")).send().unwrap());
     assert_eq!(status, 200);
-    let _ = post_json(&server, &basic("ops", OLD), json_body("nope", "whatever-else-1"));
+    let _ = post_json(
+        &server,
+        &basic("ops", OLD),
+        json_body("nope", "whatever-else-1"),
+    );
     let (status, _, body) = text(client().get(server.url("/metrics")).send().unwrap());
     assert_eq!(status, 200);
     assert!(body.contains("agentgate_requests_total"), "{body}");
@@ -542,21 +715,49 @@ fn cli_exit_codes_and_one_line_errors() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("agentgate: "), "{stderr}");
-    let out = agentgate_blackbox::cli(&db, &["user", "add", "carol", "--password-stdin"], Some(OLD));
+    let out = agentgate_blackbox::cli(
+        &db,
+        &["user", "add", "carol", "--password-stdin"],
+        Some(OLD),
+    );
     assert_eq!(out.status.code(), Some(0));
-    let out = agentgate_blackbox::cli(&db, &["user", "add", "CAROL", "--password-stdin"], Some(OLD));
-    assert_eq!(out.status.code(), Some(1), "duplicate user names differ only in case");
+    let out = agentgate_blackbox::cli(
+        &db,
+        &["user", "add", "CAROL", "--password-stdin"],
+        Some(OLD),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "duplicate user names differ only in case"
+    );
     // --database after or before the subcommand's own arguments.
     let out = std::process::Command::new(agentgate_blackbox::binary())
-        .args(["--database", &db, "ticket", "issue", "carol", "--ttl", "30s"])
+        .args([
+            "--database",
+            &db,
+            "ticket",
+            "issue",
+            "carol",
+            "--ttl",
+            "30s",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout).unwrap().trim().starts_with("7T:"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .starts_with("7T:")
+    );
 }
 
 #[test]
 fn sigterm_stops_the_server_gracefully() {
     let mut server = Server::start(&[]);
-    assert!(server.terminate(Duration::from_secs(35)), "agentgate exits on SIGTERM");
+    assert!(
+        server.terminate(Duration::from_secs(35)),
+        "agentgate exits on SIGTERM"
+    );
 }

@@ -1,0 +1,360 @@
+//! `/api/v1/Agents/User/ChangeOwnPassword`: the one endpoint (SPEC §1 to §5).
+
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use agentgate_accounts::{ChangeOutcome, Client, Credential, PolicyViolation};
+use agentgate_codec::{self as codec, MediaType};
+use agentgate_negotiation as negotiation;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::auth::{self, Presented};
+use crate::error::ApiError;
+use crate::metrics::Outcome;
+use crate::pages;
+use crate::respond::{Media, Reply, request_media_types, response_media_types};
+use crate::state::AppState;
+
+/// The lower-case path of the endpoint, without a trailing slash.
+pub(crate) const PATH: &str = "/api/v1/agents/user/changeownpassword";
+
+/// Answers everything under the endpoint's path, whatever the method.
+pub(crate) async fn endpoint(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match *req.method() {
+        Method::POST => change(&req, payload, &state).await,
+        Method::GET | Method::HEAD => describe(&req, &state),
+        _ => {
+            let reply = negotiate_or_lenient(&req, &state, None);
+            reply.error(
+                &state,
+                &ApiError::MethodNotAllowed {
+                    method: req.method().to_string(),
+                },
+            )
+        }
+    }
+}
+
+/// Any other path under `/api/`: 404 with the error document.
+pub(crate) fn not_found(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    negotiate_or_lenient(req, state, None).error(state, &ApiError::NotFound)
+}
+
+fn negotiate_or_lenient(
+    req: &HttpRequest,
+    state: &AppState,
+    request_type: Option<&'static str>,
+) -> Reply {
+    Reply::negotiate(req, state, request_type).unwrap_or_else(|_| Reply::lenient(req, state))
+}
+
+/// `GET`: a small description of the call, without authentication (SPEC §1).
+fn describe(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let reply = match Reply::negotiate(req, state, None) {
+        Ok(reply) => reply,
+        Err(e) => return Reply::lenient(req, state).error(state, &e),
+    };
+    if reply.success == Media::Html {
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/password"))
+            .insert_header((header::VARY, negotiation::VARY))
+            .finish();
+    }
+    let description = json!({
+        "Method": "POST",
+        "Path": "/api/v1/Agents/User/ChangeOwnPassword",
+        "RequestProperties": ["OldPassword", "NewPassword"],
+        "RequestMediaTypes": request_media_types(),
+        "ResponseMediaTypes": response_media_types(),
+        "Response": "bool",
+    });
+    reply.value("ChangeOwnPasswordDescription", &description)
+}
+
+/// `$select`: letters, digits, `_`, `.`, `/`, `,` and spaces (SPEC §1). It cannot narrow
+/// a bool, so a valid one changes nothing.
+fn select_is_valid(query: &str) -> bool {
+    for (key, value) in form_pairs(query) {
+        if key.eq_ignore_ascii_case("$select")
+            && !value
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | ',' | ' '))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode_lossy(k), percent_decode_lossy(v))
+    })
+}
+
+/// Query strings only feed the `$select` check, where a bad escape is as invalid as a bad
+/// character, so U+FFFD (which fails the check) is a fine stand-in here.
+fn percent_decode_lossy(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads the body up to the limit; `None` when it is over.
+async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest {
+            detail: "The request body could not be read.".to_owned(),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `POST`: the change itself.
+async fn change(req: &HttpRequest, mut payload: web::Payload, state: &AppState) -> HttpResponse {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let request_type = negotiation::content_type(content_type, false, request_media_types())
+        .ok()
+        .flatten()
+        .map(|ct| ct.media_type);
+    let reply = match Reply::negotiate(req, state, request_type) {
+        Ok(reply) => reply,
+        Err(e) => return Reply::lenient(req, state).error(state, &e),
+    };
+    match change_inner(req, &mut payload, state, &reply, content_type).await {
+        Ok(response) => response,
+        Err(e) => {
+            let mut response = reply.error(state, &e);
+            if matches!(e, ApiError::Unauthorized | ApiError::XsrfInvalid) {
+                let basic = !auth::has_session_cookie(req) && reply.success != Media::Html;
+                auth::add_challenges(&mut response, basic);
+            }
+            response.extensions_mut().insert(Outcome(e.error_type()));
+            response
+        }
+    }
+}
+
+async fn change_inner(
+    req: &HttpRequest,
+    payload: &mut web::Payload,
+    state: &AppState,
+    reply: &Reply,
+    content_type: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
+    if !select_is_valid(req.query_string()) {
+        return Err(ApiError::InvalidSelect);
+    }
+    if state.settings.online && !state.settings.enable_user_agent {
+        return Err(ApiError::OnlineForbidden);
+    }
+    if req.headers().contains_key("so-apptoken") {
+        return Err(ApiError::PartnerAppForbidden);
+    }
+    // The cheap refusal comes before the body is read: no credentials, no work.
+    let presented = auth::presented(req);
+    if matches!(presented, Presented::Nothing | Presented::Malformed) {
+        return Err(ApiError::Unauthorized);
+    }
+
+    let limit = state.settings.body_limit;
+    if declared_length(req).is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let body = read_body(payload, limit).await?;
+    let declared = negotiation::content_type(content_type, body.is_empty(), request_media_types())
+        .map_err(|e| match e {
+            negotiation::Error::MissingContentType => ApiError::MissingContentType,
+            negotiation::Error::UnsupportedCharset { charset } => {
+                ApiError::UnsupportedCharset { charset }
+            }
+            negotiation::Error::UnsupportedMediaType { media_type } => {
+                ApiError::UnsupportedMediaType { media_type }
+            }
+            _ => ApiError::UnsupportedMediaType {
+                media_type: content_type.unwrap_or("").to_owned(),
+            },
+        })?;
+    let Some(declared) = declared else {
+        return Err(ApiError::EmptyBody);
+    };
+    let media = MediaType::from_essence(declared.media_type).ok_or_else(|| {
+        ApiError::UnsupportedMediaType {
+            media_type: declared.media_type.to_owned(),
+        }
+    })?;
+    let charset = declared.charset.map(|c| match c {
+        negotiation::Charset::Utf8 => codec::Charset::Utf8,
+        negotiation::Charset::Utf16 => codec::Charset::Utf16,
+        negotiation::Charset::Utf16Le => codec::Charset::Utf16Le,
+        negotiation::Charset::Utf16Be => codec::Charset::Utf16Be,
+    });
+    let limits = codec::Limits {
+        max_bytes: limit,
+        ..codec::Limits::default()
+    };
+    let request =
+        codec::decode(media, charset, &body, &limits).map_err(|e| decode_error(e, limit))?;
+
+    let client = Client {
+        address: req.peer_addr().map(|a| a.ip()),
+    };
+    let identity = match &presented {
+        Presented::Authorization(credential) => {
+            state
+                .accounts
+                .authenticate(credential.as_credential(), &client)
+                .await?
+        }
+        Presented::Session(cookie) => {
+            let token = req
+                .headers()
+                .get("x-xsrf-token")
+                .and_then(|v| v.to_str().ok())
+                .or(request.xsrf_token.as_deref());
+            match token {
+                Some(token) if state.accounts.verify_xsrf(cookie, token) => {}
+                _ => return Err(ApiError::XsrfInvalid),
+            }
+            state
+                .accounts
+                .authenticate(Credential::Session(cookie), &client)
+                .await?
+        }
+        Presented::Nothing | Presented::Malformed => return Err(ApiError::Unauthorized),
+    };
+
+    let outcome = state
+        .accounts
+        .change_password(
+            &identity,
+            &request.old_password,
+            &request.new_password,
+            &client,
+        )
+        .await?;
+    let (reason, label): (Option<&'static str>, &'static str) = match &outcome {
+        ChangeOutcome::Changed => (None, "changed"),
+        ChangeOutcome::OldPasswordMismatch => {
+            (Some("old-password-mismatch"), "old-password-mismatch")
+        }
+        ChangeOutcome::Refused(violation) => (Some(violation.reason()), violation.reason()),
+        ChangeOutcome::Throttled { retry_after, until } => {
+            return Err(ApiError::Throttled {
+                retry_after: *retry_after,
+                until: *until,
+            });
+        }
+    };
+    tracing::info!(user = %identity.username, outcome = label, "password change");
+    let mut response = if reply.success == Media::Html {
+        pages::result_page(state, reply, &outcome)
+    } else {
+        match reason {
+            None => reply.boolean(true),
+            Some(reason) => reply.refusal(reason),
+        }
+    };
+    response.extensions_mut().insert(Outcome(label));
+    Ok(response)
+}
+
+/// The message for a policy refusal: its id and the limits it names.
+pub(crate) fn policy_message(
+    violation: &PolicyViolation,
+) -> (&'static str, Vec<(&'static str, crate::i18n::Arg)>) {
+    use crate::i18n::Arg;
+    match violation {
+        PolicyViolation::TooShort { min } => (
+            "SR_PASSWORD_TOO_SHORT",
+            vec![("min", Arg::Number(*min as i64))],
+        ),
+        PolicyViolation::TooLong { max } => (
+            "SR_PASSWORD_TOO_LONG",
+            vec![("max", Arg::Number(*max as i64))],
+        ),
+        PolicyViolation::TooWeak { .. } => ("SR_PASSWORD_TOO_WEAK", vec![]),
+        PolicyViolation::Unchanged => ("SR_PASSWORD_UNCHANGED", vec![]),
+    }
+}
+
+fn decode_error(e: codec::Error, limit: usize) -> ApiError {
+    if e.is_patch_test_failed() {
+        ApiError::PatchTestFailed {
+            detail: e.to_string(),
+        }
+    } else if e.is_too_large() {
+        ApiError::PayloadTooLarge { limit }
+    } else if e.is_unsupported_charset() {
+        ApiError::UnsupportedCharset {
+            charset: e.to_string(),
+        }
+    } else if matches!(e, codec::Error::Empty) {
+        ApiError::EmptyBody
+    } else {
+        ApiError::BadRequest {
+            detail: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_accepts_property_paths_and_refuses_other_characters() {
+        for (query, ok) in [
+            ("", true),
+            ("$select=name,department,category/id", true),
+            ("%24select=name%2Cdepartment", true),
+            ("$select=a b.c_d", true),
+            ("$select=name;drop", false),
+            ("$select=<script>", false),
+            ("$select=name%27", false),
+            ("other=<>", true),
+        ] {
+            assert_eq!(select_is_valid(query), ok, "{query}");
+        }
+    }
+}

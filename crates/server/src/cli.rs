@@ -1,0 +1,624 @@
+//! The `agentgate` command line (SPEC §8): options from flags, `AGENTGATE_*` variables and a
+//! TOML file, in that order of precedence.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use agentgate_accounts::{Accounts, Config as AccountsConfig};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::state::{AppState, Settings};
+
+const DEFAULT_DATABASE: &str = "sqlite://agentgate.db";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// agentgate: SuperOffice's ChangeOwnPassword as a content-negotiating HTTP gateway.
+#[derive(Debug, Parser)]
+#[command(name = "agentgate", version, about, long_about = None)]
+pub struct Cli {
+    /// The user store: sqlite://FILE (created on first use) or postgres://...
+    #[arg(long, global = true, env = "AGENTGATE_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// A TOML file whose keys are the long option names (`strict-accept = true`).
+    #[arg(long, global = true, env = "AGENTGATE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gateway.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Session tickets (`SOTicket 7T:...`).
+    #[command(subcommand)]
+    Ticket(TicketCommand),
+    /// Access tokens (`Bearer 8A:...`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Serve an in-memory store with a demo user and print example curl lines.
+    Demo(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is prompted for without echo, or read from stdin.
+    Add {
+        /// The user name (compared case-insensitively).
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user: every sign-in is refused until enabled again.
+    Disable {
+        /// The user name.
+        username: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// The user name.
+        username: String,
+    },
+    /// Remove a user with all its tickets, tokens and sessions.
+    Remove {
+        /// The user name.
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TicketCommand {
+    /// Issue a session ticket and print it alone on stdout.
+    Issue {
+        /// The user name.
+        username: String,
+        /// Lifetime: 30s, 15m, 8h, 2d.
+        #[arg(long, value_parser = parse_duration, default_value = "8h")]
+        ttl: Duration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue an access token and print it alone on stdout.
+    Issue {
+        /// The user name.
+        username: String,
+        /// Lifetime: 30s, 15m, 1h, 2d.
+        #[arg(long, value_parser = parse_duration, default_value = "1h")]
+        ttl: Duration,
+    },
+    /// Revoke a ticket or token.
+    Revoke {
+        /// The ticket (7T:...) or token (8A:...); read from stdin when `-`.
+        token: String,
+    },
+}
+
+/// `serve` options. Every one is optional here so that the file can fill what flags and
+/// variables leave open; defaults come last.
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "AGENTGATE_BIND", value_name = "ADDR")]
+    bind: Option<String>,
+    /// Answer 406 when nothing in Accept/Accept-Charset fits (else Web API 2's fallback).
+    #[arg(long, env = "AGENTGATE_STRICT_ACCEPT", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    strict_accept: Option<bool>,
+    /// Behave as SuperOffice Online: the User agent is off unless --enable-user-agent.
+    #[arg(long, env = "AGENTGATE_ONLINE", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    online: Option<bool>,
+    /// Turn the User agent on in Online mode.
+    #[arg(long, env = "AGENTGATE_ENABLE_USER_AGENT", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    enable_user_agent: Option<bool>,
+    /// Largest request body in bytes [default: 65536].
+    #[arg(long, env = "AGENTGATE_BODY_LIMIT", value_name = "BYTES")]
+    body_limit: Option<usize>,
+    /// Argon2id memory in KiB [default: 19456].
+    #[arg(long, env = "AGENTGATE_ARGON2_MEMORY_KIB", value_name = "KIB")]
+    argon2_memory_kib: Option<u32>,
+    /// Argon2id iterations [default: 2].
+    #[arg(long, env = "AGENTGATE_ARGON2_ITERATIONS", value_name = "N")]
+    argon2_iterations: Option<u32>,
+    /// Shortest accepted new password in code points [default: 8].
+    #[arg(long, env = "AGENTGATE_MIN_PASSWORD_LENGTH", value_name = "N")]
+    min_password_length: Option<usize>,
+    /// Language for callers that ask for none we have: en, sv, no, da, de, nl [default: en].
+    #[arg(long, env = "AGENTGATE_DEFAULT_LANGUAGE", value_name = "LANG")]
+    default_language: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "AGENTGATE_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// Hashing threads [default: the number of cores].
+    #[arg(long, env = "AGENTGATE_HASHING_THREADS", value_name = "N")]
+    hashing_threads: Option<usize>,
+    /// Hashing jobs that may wait before requests get 503 [default: 64].
+    #[arg(long, env = "AGENTGATE_HASHING_QUEUE", value_name = "N")]
+    hashing_queue: Option<usize>,
+    /// HTTP worker threads [default: the number of cores].
+    #[arg(long, env = "AGENTGATE_WORKERS", value_name = "N")]
+    workers: Option<usize>,
+    /// Public base URL behind a proxy, for addresses the gateway writes (WSDL).
+    #[arg(long, env = "AGENTGATE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+}
+
+/// The TOML file: the same long option names as keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileConfig {
+    database: Option<String>,
+    bind: Option<String>,
+    strict_accept: Option<bool>,
+    online: Option<bool>,
+    enable_user_agent: Option<bool>,
+    body_limit: Option<usize>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    min_password_length: Option<usize>,
+    default_language: Option<String>,
+    log_format: Option<String>,
+    hashing_threads: Option<usize>,
+    hashing_queue: Option<usize>,
+    workers: Option<usize>,
+    public_url: Option<String>,
+}
+
+/// A failure with a one-line message; the binary prints it and exits 1.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure(message.into())
+}
+
+/// Durations as `30s`, `15m`, `8h`, `2d` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 30s, 15m or 8h"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("'{text}' is not a duration like 30s, 15m or 8h")),
+    };
+    if secs == 0 {
+        return Err("a duration must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn load_file(path: Option<&Path>) -> Result<FileConfig, Failure> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("cannot read config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let first = e.message().lines().next().unwrap_or("invalid").to_owned();
+        fail(format!("config file {}: {first}", path.display()))
+    })
+}
+
+/// Everything a command needs, merged: flag, then variable (both by clap), then file,
+/// then default.
+struct Resolved {
+    database: String,
+    bind: String,
+    settings: Settings,
+    accounts: AccountsConfig,
+    log_json: bool,
+    workers: Option<usize>,
+}
+
+fn resolve(
+    database: Option<String>,
+    serve: ServeArgs,
+    file: FileConfig,
+) -> Result<Resolved, Failure> {
+    let mut accounts = AccountsConfig::default();
+    if let Some(m) = serve.argon2_memory_kib.or(file.argon2_memory_kib) {
+        if m < 8 {
+            return Err(fail("--argon2-memory-kib must be at least 8"));
+        }
+        accounts.hash.memory_kib = m;
+    }
+    if let Some(t) = serve.argon2_iterations.or(file.argon2_iterations) {
+        if t == 0 {
+            return Err(fail("--argon2-iterations must be at least 1"));
+        }
+        accounts.hash.iterations = t;
+    }
+    if let Some(n) = serve.min_password_length.or(file.min_password_length) {
+        if n == 0 || n > accounts.policy.max_length {
+            return Err(fail(format!(
+                "--min-password-length must be between 1 and {}",
+                accounts.policy.max_length
+            )));
+        }
+        accounts.policy.min_length = n;
+    }
+    if let Some(n) = serve.hashing_threads.or(file.hashing_threads) {
+        if n == 0 {
+            return Err(fail("--hashing-threads must be at least 1"));
+        }
+        accounts.hashing_threads = n;
+    }
+    if let Some(n) = serve.hashing_queue.or(file.hashing_queue) {
+        accounts.hashing_queue = n;
+    }
+    let language = serve
+        .default_language
+        .or(file.default_language)
+        .unwrap_or_else(|| "en".to_owned());
+    let default_language = crate::i18n::Catalog::LANGUAGES
+        .iter()
+        .copied()
+        .find(|l| l.eq_ignore_ascii_case(&language))
+        .ok_or_else(|| {
+            fail(format!(
+                "--default-language must be one of en, sv, no, da, de, nl (got '{language}')"
+            ))
+        })?;
+    let body_limit = serve.body_limit.or(file.body_limit).unwrap_or(64 * 1024);
+    if body_limit == 0 {
+        return Err(fail("--body-limit must be at least 1"));
+    }
+    let log_json = match serve.log_format.or(file.log_format).as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(fail(format!(
+                "--log-format must be text or json (got '{other}')"
+            )));
+        }
+    };
+    let bind = serve
+        .bind
+        .or(file.bind)
+        .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+    let workers = serve.workers.or(file.workers);
+    if workers == Some(0) {
+        return Err(fail("--workers must be at least 1"));
+    }
+    Ok(Resolved {
+        database: database
+            .or(file.database)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+        bind,
+        settings: Settings {
+            strict_accept: serve.strict_accept.or(file.strict_accept).unwrap_or(false),
+            online: serve.online.or(file.online).unwrap_or(false),
+            enable_user_agent: serve
+                .enable_user_agent
+                .or(file.enable_user_agent)
+                .unwrap_or(false),
+            body_limit,
+            default_language,
+            secure_cookies: false,
+            public_url: serve.public_url.or(file.public_url),
+        },
+        accounts,
+        log_json,
+        workers,
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn open(resolved: &Resolved) -> Result<Accounts, Failure> {
+    Accounts::open(&resolved.database, resolved.accounts.clone())
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "cannot open the user store {}: {e}",
+                redact_url(&resolved.database)
+            ))
+        })
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs the parsed command line. `Ok(())` is exit 0; a [`Failure`] is exit 1.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let file = load_file(cli.config.as_deref())?;
+    let mut command = cli.command;
+    let serve = match &mut command {
+        Command::Serve(args) | Command::Demo(args) => std::mem::take(args),
+        _ => ServeArgs::default(),
+    };
+    let is_demo = matches!(command, Command::Demo(_));
+    let database = if is_demo {
+        Some("sqlite::memory:".to_owned())
+    } else {
+        cli.database
+    };
+    let resolved = resolve(database, serve, file)?;
+    actix_web::rt::System::new().block_on(async move {
+        match command {
+            Command::Serve(_) => serve_forever(resolved, None).await,
+            Command::Demo(_) => demo(resolved).await,
+            Command::User(cmd) => user(&resolved, cmd).await,
+            Command::Ticket(TicketCommand::Issue { username, ttl }) => {
+                let accounts = open(&resolved).await?;
+                let ticket = accounts
+                    .issue_ticket(&username, Some(ttl))
+                    .await
+                    .map_err(|e| fail(format!("cannot issue a ticket for '{username}': {e}")))?;
+                println!("{ticket}");
+                Ok(())
+            }
+            Command::Token(TokenCommand::Issue { username, ttl }) => {
+                let accounts = open(&resolved).await?;
+                let token = accounts
+                    .issue_token(&username, Some(ttl))
+                    .await
+                    .map_err(|e| fail(format!("cannot issue a token for '{username}': {e}")))?;
+                println!("{token}");
+                Ok(())
+            }
+            Command::Token(TokenCommand::Revoke { token }) => {
+                let token = if token == "-" {
+                    read_stdin_line()?
+                } else {
+                    token
+                };
+                let accounts = open(&resolved).await?;
+                match accounts.revoke_token(&token).await {
+                    Ok(true) => {
+                        eprintln!("revoked");
+                        Ok(())
+                    }
+                    Ok(false) => Err(fail("no such ticket or token")),
+                    Err(e) => Err(fail(format!("cannot revoke: {e}"))),
+                }
+            }
+        }
+    })
+}
+
+fn read_stdin_line() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| fail(format!("cannot read standard input: {e}")))?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Ok(line.to_owned())
+}
+
+fn prompt_password() -> Result<String, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail("no terminal to prompt on: use --password-stdin"));
+    }
+    let first = rpassword::prompt_password("New password: ")
+        .map_err(|e| fail(format!("cannot read the password: {e}")))?;
+    let second = rpassword::prompt_password("Repeat it: ")
+        .map_err(|e| fail(format!("cannot read the password: {e}")))?;
+    if first != second {
+        return Err(fail("the two passwords differ"));
+    }
+    Ok(first)
+}
+
+async fn user(resolved: &Resolved, cmd: UserCommand) -> Result<(), Failure> {
+    match cmd {
+        UserCommand::Add {
+            username,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                read_stdin_line()?
+            } else {
+                prompt_password()?
+            };
+            let accounts = open(resolved).await?;
+            accounts
+                .add_user(&username, &password)
+                .await
+                .map_err(|e| fail(format!("cannot add user '{username}': {e}")))?;
+            eprintln!("added user '{username}'");
+            Ok(())
+        }
+        UserCommand::List => {
+            let accounts = open(resolved).await?;
+            let users = accounts
+                .list_users()
+                .await
+                .map_err(|e| fail(format!("cannot list users: {e}")))?;
+            let mut out = std::io::stdout().lock();
+            for u in users {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}",
+                    u.username,
+                    if u.disabled { "disabled" } else { "enabled" }
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { username } => {
+            let accounts = open(resolved).await?;
+            accounts
+                .set_disabled(&username, true)
+                .await
+                .map_err(|e| fail(format!("cannot disable '{username}': {e}")))
+        }
+        UserCommand::Enable { username } => {
+            let accounts = open(resolved).await?;
+            accounts
+                .set_disabled(&username, false)
+                .await
+                .map_err(|e| fail(format!("cannot enable '{username}': {e}")))
+        }
+        UserCommand::Remove { username } => {
+            let accounts = open(resolved).await?;
+            accounts
+                .remove_user(&username)
+                .await
+                .map_err(|e| fail(format!("cannot remove '{username}': {e}")))
+        }
+    }
+}
+
+const DEMO_USER: &str = "demo";
+const DEMO_PASSWORD: &str = "correct-horse-battery";
+
+async fn demo(resolved: Resolved) -> Result<(), Failure> {
+    let accounts = open(&resolved).await?;
+    accounts
+        .add_user(DEMO_USER, DEMO_PASSWORD)
+        .await
+        .map_err(|e| fail(format!("cannot create the demo user: {e}")))?;
+    let ticket = accounts
+        .issue_ticket(DEMO_USER, None)
+        .await
+        .map_err(|e| fail(format!("cannot issue the demo ticket: {e}")))?;
+    let base = format!("http://{}", resolved.bind);
+    let path = "/api/v1/Agents/User/ChangeOwnPassword";
+    println!(
+        "agentgate demo: an in-memory store with user '{DEMO_USER}', password '{DEMO_PASSWORD}'."
+    );
+    println!("Nothing is kept when it stops. Try:\n");
+    println!(
+        "curl -i -u {DEMO_USER}:{DEMO_PASSWORD} -H 'Content-Type: application/json' \\\n  -d '{{\"OldPassword\":\"{DEMO_PASSWORD}\",\"NewPassword\":\"purple-monkey-dishwasher\"}}' {base}{path}\n"
+    );
+    println!(
+        "curl -i -H 'Authorization: SOTicket {ticket}' -H 'Content-Type: text/xml' -H 'Accept: application/xml' \\\n  -d '<request><OldPassword>wrong</OldPassword><NewPassword>x</NewPassword></request>' {base}{path}\n"
+    );
+    println!("Or open {base}/login in a browser.\n");
+    serve_forever(resolved, Some(accounts)).await
+}
+
+async fn serve_forever(resolved: Resolved, accounts: Option<Accounts>) -> Result<(), Failure> {
+    init_logging(resolved.log_json);
+    let accounts = match accounts {
+        Some(a) => a,
+        None => open(&resolved).await?,
+    };
+    let metrics = crate::metrics::install_recorder();
+    let state = web::Data::new(AppState::new(accounts, resolved.settings.clone(), metrics));
+    let limit = resolved.settings.body_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(limit))
+            .configure(crate::configure)
+    })
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .max_connection_rate(256)
+    .shutdown_timeout(30);
+    if let Some(n) = resolved.workers {
+        server = server.workers(n);
+    }
+    let server = server
+        .bind(&resolved.bind)
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", resolved.bind)))?;
+    for addr in server.addrs() {
+        tracing::info!(address = %addr, database = %redact_url(&resolved.database), "agentgate listening");
+        eprintln!("agentgate listening on http://{addr}");
+    }
+    let _ = std::io::stderr().flush();
+    server
+        .run()
+        .await
+        .map_err(|e| fail(format!("server failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_spec_writes_them() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("8h"), Ok(Duration::from_secs(28_800)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("8 hours").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let file: FileConfig =
+            toml::from_str("strict-accept = true\nbody-limit = 1024\ndefault-language = \"sv\"")
+                .unwrap();
+        let serve = ServeArgs {
+            body_limit: Some(2048),
+            ..ServeArgs::default()
+        };
+        let r = resolve(None, serve, file).unwrap();
+        assert!(r.settings.strict_accept);
+        assert_eq!(r.settings.body_limit, 2048);
+        assert_eq!(r.settings.default_language, "sv");
+        assert_eq!(r.database, DEFAULT_DATABASE);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_refused() {
+        assert!(toml::from_str::<FileConfig>("strict_accept = true").is_err());
+        let bad = ServeArgs {
+            default_language: Some("fr".into()),
+            ..ServeArgs::default()
+        };
+        let err = resolve(None, bad, FileConfig::default()).err().unwrap();
+        assert!(err.0.contains("--default-language"), "{err}");
+    }
+
+    #[test]
+    fn database_passwords_are_not_shown() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite://agentgate.db"), "sqlite://agentgate.db");
+    }
+}

@@ -1,0 +1,192 @@
+//! Request metrics and the request log: one middleware that times every request, gives it
+//! an id, logs one line and counts it for `/metrics`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// What a request came to, for the `outcome` label: `changed`, `old-password-mismatch`, a
+/// policy reason or an `ErrorType`. Handlers put it in the response's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome(pub(crate) &'static str);
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// Installs the process-wide Prometheus recorder, once; later calls get `None`.
+pub fn install_recorder() -> Option<PrometheusHandle> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ])
+        .ok()?
+        .install_recorder()
+        .ok()?;
+    Some(handle)
+}
+
+/// The route label: the known paths by name, everything else as `other`, so a scan of
+/// random paths cannot blow up the label set.
+fn route(path: &str) -> &'static str {
+    let lower = path.to_ascii_lowercase();
+    let lower = lower.strip_suffix('/').unwrap_or(&lower);
+    match lower {
+        crate::api::PATH => "/api/v1/Agents/User/ChangeOwnPassword",
+        "/login" => "/login",
+        "/logout" => "/logout",
+        "/password" => "/password",
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        "/openapi.json" => "/openapi.json",
+        p if p.starts_with("/remote/services") => "/Remote/Services/User.svc",
+        p if p.starts_with("/api/") => "/api/other",
+        _ => "other",
+    }
+}
+
+fn media_label(value: Option<&HeaderValue>) -> String {
+    let essence = value
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    // Only types we know become labels; anything else is "other".
+    const KNOWN: [&str; 12] = [
+        "application/json",
+        "text/json",
+        "application/xml",
+        "text/xml",
+        "application/x-www-form-urlencoded",
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/problem+json",
+        "application/problem+xml",
+        "text/html",
+        "text/plain",
+        "application/soap+xml",
+    ];
+    if essence.is_empty() {
+        "none".to_owned()
+    } else if KNOWN.contains(&essence.as_str()) {
+        essence
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// The middleware: request id, timing, one log line, counters.
+pub(crate) async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "{:08x}-{:x}",
+                std::process::id(),
+                REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let route = route(&path);
+    let request_media = media_label(req.headers().get(header::CONTENT_TYPE));
+
+    let mut res = next.call(req).await?;
+
+    let status = res.status().as_u16();
+    let response_media = media_label(res.headers().get(header::CONTENT_TYPE));
+    let outcome = res
+        .response()
+        .extensions()
+        .get::<Outcome>()
+        .map_or("none", |o| o.0);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let elapsed = started.elapsed();
+    metrics::counter!(
+        "agentgate_requests_total",
+        "route" => route,
+        "request_media_type" => request_media.clone(),
+        "response_media_type" => response_media.clone(),
+        "status" => status.to_string(),
+        "outcome" => outcome,
+    )
+    .increment(1);
+    metrics::histogram!("agentgate_request_duration_seconds", "route" => route)
+        .record(elapsed.as_secs_f64());
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status,
+        request_media_type = %request_media,
+        response_media_type = %response_media,
+        outcome,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
+    metrics::gauge!("agentgate_hashing_queue_depth")
+        .set(state.accounts.hashing_queue_depth() as f64);
+    let body = state
+        .metrics
+        .as_ref()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_a_closed_set_of_labels() {
+        assert_eq!(
+            route("/API/v1/Agents/User/ChangeOwnPassword/"),
+            "/api/v1/Agents/User/ChangeOwnPassword"
+        );
+        assert_eq!(route("/api/v1/nothing"), "/api/other");
+        assert_eq!(route("/wp-admin/xyz"), "other");
+        assert_eq!(
+            route("/Remote/Services88/User.svc"),
+            "/Remote/Services/User.svc"
+        );
+    }
+
+    #[test]
+    fn unknown_media_types_are_one_label() {
+        let v = HeaderValue::from_static("Application/JSON; charset=utf-8");
+        assert_eq!(media_label(Some(&v)), "application/json");
+        let v = HeaderValue::from_static("image/png");
+        assert_eq!(media_label(Some(&v)), "other");
+        assert_eq!(media_label(None), "none");
+    }
+}

@@ -1,0 +1,263 @@
+//! How an answer is written: the negotiated media type, charset, language, culture and time
+//! zone of one request (SPEC §3, §7), and the responders for `true`/`false` and errors.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use agentgate_codec::{self as codec, MediaType};
+use agentgate_negotiation::{self as negotiation, Fallback, Language, LanguageChoice, Offer};
+
+use crate::error::ApiError;
+use crate::i18n::Arg;
+use crate::state::AppState;
+
+const HTML: &str = "text/html";
+
+static REQUEST_TYPES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| MediaType::REQUEST.iter().map(|m| m.as_str()).collect());
+static RESPONSE_TYPES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| MediaType::RESPONSE.iter().map(|m| m.as_str()).collect());
+
+/// Offers for a successful answer: the six response types in server order, then HTML for
+/// browsers that name it.
+static SUCCESS_OFFERS: LazyLock<Vec<Offer>> = LazyLock::new(|| {
+    let mut offers: Vec<Offer> = RESPONSE_TYPES
+        .iter()
+        .map(|&media_type| Offer {
+            media_type,
+            only_when_named: false,
+        })
+        .collect();
+    offers.push(Offer {
+        media_type: HTML,
+        only_when_named: true,
+    });
+    offers
+});
+
+/// Offers for an error: as for success, plus the RFC 9457 problem types when named.
+static ERROR_OFFERS: LazyLock<Vec<Offer>> = LazyLock::new(|| {
+    let mut offers = SUCCESS_OFFERS.clone();
+    for m in [MediaType::ProblemJson, MediaType::ProblemXml] {
+        offers.push(Offer {
+            media_type: m.as_str(),
+            only_when_named: true,
+        });
+    }
+    offers
+});
+
+/// The media types a request body may have, for `Accept-Post` and messages.
+pub(crate) fn request_media_types() -> &'static [&'static str] {
+    &REQUEST_TYPES
+}
+
+/// The media types an answer may have (besides HTML and problem documents).
+pub(crate) fn response_media_types() -> &'static [&'static str] {
+    &RESPONSE_TYPES
+}
+
+/// What an answer body is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Media {
+    /// One of the codec's formats.
+    Codec(MediaType),
+    /// An HTML page for a browser.
+    Html,
+}
+
+impl Media {
+    fn from_essence(essence: &str) -> Media {
+        if essence == HTML {
+            Media::Html
+        } else {
+            Media::Codec(MediaType::from_essence(essence).unwrap_or(MediaType::Json))
+        }
+    }
+}
+
+/// The negotiated shape of one request's answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) success: Media,
+    pub(crate) error: Media,
+    pub(crate) charset: codec::Charset,
+    pub(crate) language: LanguageChoice,
+    pub(crate) culture: Option<String>,
+    pub(crate) zone: negotiation::TimeZoneChoice,
+}
+
+fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Reply {
+    /// Negotiates from the request's headers. `request_type` is the request body's media
+    /// type, which compatibility mode answers in when nothing in Accept fits.
+    ///
+    /// # Errors
+    /// [`ApiError::NotAcceptable`] in strict mode when neither a media type nor a charset
+    /// can satisfy the client.
+    pub(crate) fn negotiate(
+        req: &HttpRequest,
+        state: &AppState,
+        request_type: Option<&'static str>,
+    ) -> Result<Reply, ApiError> {
+        let strict = state.settings.strict_accept;
+        let accept = header_str(req, "accept");
+        let fallback = if strict {
+            Fallback::Strict
+        } else {
+            Fallback::Compatible { request_type }
+        };
+        let success = negotiation::media_type(accept, &SUCCESS_OFFERS, fallback)
+            .map_err(|_| ApiError::NotAcceptable)?;
+        let error = negotiation::media_type(accept, &ERROR_OFFERS, fallback)
+            .map_err(|_| ApiError::NotAcceptable)?;
+        let charset = match negotiation::charset(header_str(req, "accept-charset"), strict)
+            .map_err(|_| ApiError::NotAcceptable)?
+        {
+            negotiation::Charset::Utf8 => codec::Charset::Utf8,
+            _ => codec::Charset::Utf16Le,
+        };
+        Ok(Reply {
+            success: Media::from_essence(success),
+            error: Media::from_essence(error),
+            charset,
+            ..Reply::lenient(req, state)
+        })
+    }
+
+    /// JSON in UTF-8 with the request's language: how a 406 itself, and anything before
+    /// negotiation, is written.
+    pub(crate) fn lenient(req: &HttpRequest, state: &AppState) -> Reply {
+        let language = negotiation::language(
+            header_str(req, "so-language"),
+            header_str(req, "accept-language"),
+            &crate::i18n::Catalog::LANGUAGES,
+            state.settings.default_language,
+        );
+        let culture = negotiation::culture(header_str(req, "so-culture"), &language);
+        let zone = negotiation::time_zone(header_str(req, "so-timezone"));
+        Reply {
+            success: Media::Codec(MediaType::Json),
+            error: Media::Codec(MediaType::Json),
+            charset: codec::Charset::Utf8,
+            language,
+            culture,
+            zone,
+        }
+    }
+
+    /// The language tag messages are written in, `None` for untranslated resource ids.
+    pub(crate) fn lang(&self) -> Option<&'static str> {
+        match self.language.language {
+            Language::Tag(tag) => Some(tag),
+            Language::Untranslated => None,
+        }
+    }
+
+    /// A localized message in this request's language, culture and time zone.
+    pub(crate) fn message(&self, state: &AppState, id: &str, args: &[(&str, Arg)]) -> String {
+        state.catalog.message(
+            self.lang(),
+            self.culture.as_deref(),
+            &self.zone.zone,
+            self.zone.include_offset,
+            id,
+            args,
+        )
+    }
+
+    /// `true` or `false` in the negotiated format (HTML is the pages' business).
+    pub(crate) fn boolean(&self, value: bool) -> HttpResponse {
+        let media = match self.success {
+            Media::Codec(m) => m,
+            Media::Html => MediaType::Json,
+        };
+        let mut builder = HttpResponse::Ok();
+        self.api_headers(&mut builder, media);
+        builder.body(codec::encode_bool(media, self.charset, value))
+    }
+
+    /// A refusal: `false` with `X-Reason` (SPEC §4).
+    pub(crate) fn refusal(&self, reason: &'static str) -> HttpResponse {
+        let mut response = self.boolean(false);
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-reason"),
+            HeaderValue::from_static(reason),
+        );
+        response
+    }
+
+    /// An error document in the negotiated error format, with the headers its status needs.
+    pub(crate) fn error(&self, state: &AppState, err: &ApiError) -> HttpResponse {
+        let (id, args) = err.message();
+        let message = self.message(state, id, &args);
+        let detail = err.detail();
+        let mut builder = HttpResponse::build(err.status_code());
+        add_error_headers(&mut builder, err);
+        let media = match self.error {
+            Media::Codec(m) => m,
+            Media::Html => {
+                if let Some(lang) = self.language.content_language() {
+                    builder.insert_header((header::CONTENT_LANGUAGE, lang));
+                }
+                builder.insert_header((header::VARY, negotiation::VARY));
+                return crate::pages::error_page(builder, state, self, &message, err);
+            }
+        };
+        self.api_headers(&mut builder, media);
+        if let Some(lang) = self.language.content_language() {
+            builder.insert_header((header::CONTENT_LANGUAGE, lang));
+        }
+        let doc = codec::ErrorDocument {
+            message: &message,
+            message_detail: &detail,
+            error_type: err.error_type(),
+            status: err.status_code().as_u16(),
+            title: err.title(),
+        };
+        builder.body(codec::encode_error(media, self.charset, &doc))
+    }
+
+    /// An arbitrary small object (the GET description) in the negotiated format.
+    pub(crate) fn value(&self, root: &str, value: &serde_json::Value) -> HttpResponse {
+        let media = match self.success {
+            Media::Codec(m) => m,
+            Media::Html => MediaType::Json,
+        };
+        let mut builder = HttpResponse::Ok();
+        self.api_headers(&mut builder, media);
+        builder.body(codec::encode_value(media, self.charset, root, value))
+    }
+
+    fn api_headers(&self, builder: &mut HttpResponseBuilder, media: MediaType) {
+        let charset = match self.charset {
+            codec::Charset::Utf8 => "utf-8",
+            _ => "utf-16",
+        };
+        builder.insert_header((
+            header::CONTENT_TYPE,
+            format!("{}; charset={charset}", media.as_str()),
+        ));
+        builder.insert_header((header::VARY, negotiation::VARY));
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+    }
+}
+
+fn add_error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {
+    if let Some(secs) = err.retry_after() {
+        builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    match err {
+        ApiError::MethodNotAllowed { .. } => {
+            builder.insert_header((header::ALLOW, "GET, POST"));
+        }
+        ApiError::UnsupportedMediaType { .. } | ApiError::MissingContentType => {
+            builder.insert_header(("Accept-Post", REQUEST_TYPES.join(", ")));
+        }
+        _ => {}
+    }
+}
