@@ -120,7 +120,13 @@ impl Server {
                 panic!("agentgate did not start: {:?}", lines.lock().unwrap());
             }
         };
-        Server { child, base, database: database.to_owned(), stderr_lines: lines, _scratch: scratch }
+        Server {
+            child,
+            base,
+            database: database.to_owned(),
+            stderr_lines: lines,
+            _scratch: scratch,
+        }
     }
 
     /// The full URL of a path.
@@ -135,21 +141,36 @@ impl Server {
 
     /// Adds a user through `agentgate user add --password-stdin`.
     pub fn add_user(&self, username: &str, password: &str) {
-        let out = self.cli(&["user", "add", username, "--password-stdin"], Some(password));
-        assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.cli(
+            &["user", "add", username, "--password-stdin"],
+            Some(password),
+        );
+        assert!(
+            out.status.success(),
+            "user add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Issues a ticket through `agentgate ticket issue`.
     pub fn ticket(&self, username: &str) -> String {
         let out = self.cli(&["ticket", "issue", username], None);
-        assert!(out.status.success(), "ticket issue failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ticket issue failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     /// Issues a token through `agentgate token issue`.
     pub fn token(&self, username: &str) -> String {
         let out = self.cli(&["token", "issue", username], None);
-        assert!(out.status.success(), "token issue failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "token issue failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
@@ -160,7 +181,9 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit, up to `timeout`. Returns whether it exited.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -185,7 +208,11 @@ pub fn cli(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .args(["--database", database])
         .env_remove("AGENTGATE_CONFIG")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -209,7 +236,10 @@ pub fn client() -> reqwest::blocking::Client {
 /// `Basic` credentials.
 pub fn basic(username: &str, password: &str) -> String {
     use base64::Engine as _;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
 }
 
 /// Whether the PostgreSQL tests can run: `$AGENTGATE_TEST_POSTGRES`, or a note why not.
@@ -217,7 +247,9 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var("AGENTGATE_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("skipped: AGENTGATE_TEST_POSTGRES not set (e.g. postgres://postgres@127.0.0.1:5432/test)");
+            eprintln!(
+                "skipped: AGENTGATE_TEST_POSTGRES not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
             None
         }
     }
