@@ -19,6 +19,7 @@ impl Schema {
     fn new(base: &str, test: &str) -> Option<Schema> {
         let name = format!("bb_{test}_{}", std::process::id());
         let ok = Command::new("psql")
+            .env("PGOPTIONS", "--client-min-messages=warning")
             .args([base, "-q", "-v", "ON_ERROR_STOP=1", "-c"])
             .arg(format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
             .status()
@@ -41,6 +42,7 @@ impl Schema {
 impl Drop for Schema {
     fn drop(&mut self) {
         let _ = Command::new("psql")
+            .env("PGOPTIONS", "--client-min-messages=warning")
             .args([self.base.as_str(), "-q", "-c"])
             .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
             .status();
