@@ -761,3 +761,133 @@ fn sigterm_stops_the_server_gracefully() {
         "agentgate exits on SIGTERM"
     );
 }
+
+#[test]
+fn every_response_type_carries_the_answer() {
+    let server = server_with_user("types");
+    let ticket = server.ticket("types");
+    let xml_true =
+        r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">false</boolean>"#;
+    for (accept, body) in [
+        ("application/json", "false"),
+        ("text/json", "false"),
+        ("application/xml", xml_true),
+        ("text/xml", xml_true),
+        ("application/json-patch+json", "false"),
+        ("application/merge-patch+json", "false"),
+    ] {
+        let r = client()
+            .post(server.url(ENDPOINT))
+            .header(AUTHORIZATION, format!("SOTicket {ticket}"))
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, accept)
+            .body(json_body(OLD, "short"))
+            .send()
+            .unwrap();
+        let (status, headers, text) = text(r);
+        assert_eq!(status, 200, "{accept}");
+        assert_eq!(headers["content-type"], format!("{accept}; charset=utf-8"));
+        assert_eq!(text, body, "{accept}");
+    }
+}
+
+#[test]
+fn a_restart_keeps_users_changes_and_revocations() {
+    let scratch = agentgate_blackbox::Scratch::new("restart");
+    let db = format!("sqlite://{}", scratch.path().join("keep.db").display());
+    let args = agentgate_blackbox::FAST_HASH;
+    let (kept_ticket, revoked_ticket) = {
+        let server = Server::start_on(&db, &args, None);
+        server.add_user("keep", OLD);
+        let kept = server.ticket("keep");
+        let revoked = server.ticket("keep");
+        let (status, _, body) = text(post_json(
+            &server,
+            &format!("SOTicket {kept}"),
+            json_body(OLD, NEW),
+        ));
+        assert_eq!((status, body.as_str()), (200, "true"));
+        (kept, revoked)
+    };
+    let server = Server::start_on(&db, &args, None);
+    let (status, _, body) = text(post_json(
+        &server,
+        &basic("keep", NEW),
+        json_body("x", "whatever-else-1"),
+    ));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "false"),
+        "the new password survives the restart"
+    );
+    let (status, _, _) = text(post_json(
+        &server,
+        &basic("keep", OLD),
+        json_body("x", "whatever-else-1"),
+    ));
+    assert_eq!(status, 401, "the old one stays dead");
+    let (status, _, _) = text(post_json(
+        &server,
+        &format!("SOTicket {kept_ticket}"),
+        json_body("x", "whatever-else-1"),
+    ));
+    assert_eq!(status, 200, "the ticket that made the change survives");
+    let (status, _, _) = text(post_json(
+        &server,
+        &format!("SOTicket {revoked_ticket}"),
+        json_body("x", "whatever-else-1"),
+    ));
+    assert_eq!(status, 401, "the revocation survives");
+}
+
+#[test]
+fn busy_hashing_pool_answers_503_with_retry_after_and_changes_nothing() {
+    // One hashing thread and no queue: of many simultaneous changes at the default Argon2
+    // parameters, the surplus must be refused at once rather than queued without bound.
+    let scratch = agentgate_blackbox::Scratch::new("busy");
+    let db = format!("sqlite://{}", scratch.path().join("b.db").display());
+    let server = Server::start_on(
+        &db,
+        &["--hashing-threads", "1", "--hashing-queue", "0"],
+        Some(scratch),
+    );
+    for i in 0..8 {
+        server.add_user(&format!("busy{i}"), OLD);
+    }
+    let results: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let server = &server;
+                s.spawn(move || {
+                    let r = post_json(
+                        server,
+                        &basic(&format!("busy{i}"), OLD),
+                        json_body(OLD, NEW),
+                    );
+                    let retry = r
+                        .headers()
+                        .get("retry-after")
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    (r.status().as_u16(), retry)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let busy: Vec<_> = results.iter().filter(|(s, _)| *s == 503).collect();
+    assert!(!busy.is_empty(), "{results:?}");
+    assert!(busy.iter().all(|(_, retry)| retry.is_some()), "{results:?}");
+    assert!(
+        results.iter().all(|(s, _)| *s == 200 || *s == 503),
+        "{results:?}"
+    );
+    for (i, (status, _)) in results.iter().enumerate() {
+        let password = if *status == 200 { NEW } else { OLD };
+        let (s, _, _) = text(post_json(
+            &server,
+            &basic(&format!("busy{i}"), password),
+            json_body("x", "whatever-else-1"),
+        ));
+        assert_ne!(s, 401, "user busy{i} kept a working password");
+    }
+}
