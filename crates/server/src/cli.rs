@@ -523,15 +523,77 @@ async fn demo(resolved: Resolved) -> Result<(), Failure> {
     println!(
         "agentgate demo: an in-memory store with user '{DEMO_USER}', password '{DEMO_PASSWORD}'."
     );
-    println!("Nothing is kept when it stops. Try:\n");
+    println!("Nothing is kept when it stops. Each line below changes the password, in a");
+    println!("different format, from the one the line before set; run them in order:\n");
+    let url = format!("{base}{path}");
+    for line in demo_curl_lines(&url) {
+        println!("{line}\n");
+    }
     println!(
-        "curl -i -u {DEMO_USER}:{DEMO_PASSWORD} -H 'Content-Type: application/json' \\\n  -d '{{\"OldPassword\":\"{DEMO_PASSWORD}\",\"NewPassword\":\"purple-monkey-dishwasher\"}}' {base}{path}\n"
+        "With a session ticket (SOTicket) and an XML answer, a wrong old password gives false:"
     );
     println!(
-        "curl -i -H 'Authorization: SOTicket {ticket}' -H 'Content-Type: text/xml' -H 'Accept: application/xml' \\\n  -d '<request><OldPassword>wrong</OldPassword><NewPassword>x</NewPassword></request>' {base}{path}\n"
+        "curl -i -H 'Authorization: SOTicket {ticket}' -H 'Content-Type: text/xml' -H 'Accept: application/xml' \\\n  -d '<request><OldPassword>wrong</OldPassword><NewPassword>x</NewPassword></request>' {url}\n"
     );
     println!("Or open {base}/login in a browser.\n");
     serve_forever(resolved, Some(accounts)).await
+}
+
+/// One curl line per request format, each changing the demo password from the previous
+/// line's to the next, so they can be run in order.
+fn demo_curl_lines(url: &str) -> Vec<String> {
+    let chain = [
+        DEMO_PASSWORD,
+        "purple-monkey-dishwasher",
+        "xml-walrus-tangerine-7",
+        "form-otter-lantern-42",
+        "patch-heron-velvet-9",
+        "merge-badger-quartz-3",
+    ];
+    let bodies = [
+        (
+            "application/json",
+            format!(
+                r#"{{"OldPassword":"{}","NewPassword":"{}"}}"#,
+                chain[0], chain[1]
+            ),
+        ),
+        (
+            "text/xml",
+            format!(
+                r#"<ChangeOwnPasswordRequest xmlns="http://schemas.datacontract.org/2004/07/SuperOffice.WebApi"><OldPassword>{}</OldPassword><NewPassword>{}</NewPassword></ChangeOwnPasswordRequest>"#,
+                chain[1], chain[2]
+            ),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            format!("OldPassword={}&NewPassword={}", chain[2], chain[3]),
+        ),
+        (
+            "application/json-patch+json",
+            format!(
+                r#"[{{"op":"replace","path":"/OldPassword","value":"{}"}},{{"op":"replace","path":"/NewPassword","value":"{}"}}]"#,
+                chain[3], chain[4]
+            ),
+        ),
+        (
+            "application/merge-patch+json",
+            format!(
+                r#"{{"OldPassword":"{}","NewPassword":"{}"}}"#,
+                chain[4], chain[5]
+            ),
+        ),
+    ];
+    bodies
+        .iter()
+        .enumerate()
+        .map(|(i, (media, body))| {
+            format!(
+                "curl -i -u {DEMO_USER}:{} -H 'Content-Type: {media}' \\\n  -d '{body}' {url}",
+                chain[i]
+            )
+        })
+        .collect()
 }
 
 async fn serve_forever(resolved: Resolved, accounts: Option<Accounts>) -> Result<(), Failure> {
