@@ -93,11 +93,8 @@ pub fn charset(accept_charset: Option<&str>, strict: bool) -> Result<Charset, Er
     let mut utf16 = None;
     let mut any = None;
     let mut parsed = false;
-    for element in header::elements(accept_charset.unwrap_or("")) {
-        let Some(item) = header::weighted(element) else {
-            continue;
-        };
-        if !header::is_token(item.value) {
+    for item in header::items(accept_charset.unwrap_or("")).flatten() {
+        if item.value.contains('/') {
             continue;
         }
         parsed = true;

@@ -7,78 +7,156 @@
 /// The weight `q=1`, in thousandths.
 pub(crate) const Q_MAX: u16 = 1000;
 
-/// Iterates the elements of a comma-separated list, splitting only outside quoted strings.
+/// Iterates the items of a weighted list (`Accept`, `Accept-Charset`, `Accept-Language`):
+/// `#( value *( OWS ";" OWS [ parameter ] ) )` with the weight among the parameters.
 ///
-/// Elements come trimmed of optional whitespace; empty elements (`a,,b`) are skipped, as the
-/// list grammar of RFC 9110 §5.6.1.2 requires of recipients.
-pub(crate) fn elements(header: &str) -> Elements<'_> {
-    Elements {
-        rest: header,
-        quotes: header.contains('"'),
+/// A value is a token, or two joined by `/` (a media range). Each item comes as
+/// `Some(Weighted)`, or `None` when it cannot be parsed: a malformed value or parameter, or
+/// a `q` that is not a qvalue of RFC 9110 §12.4.2 (`q=abc`, `q=1.5`, `q=0.1234`); parsing
+/// then resumes after the next comma outside a quoted string. Empty list elements (`a,,b`)
+/// are skipped, as RFC 9110 §5.6.1.2 asks of recipients.
+///
+/// One pass over the bytes, one table lookup each: this is the hot path of negotiation.
+pub(crate) fn items(header: &str) -> Items<'_> {
+    Items { header, pos: 0 }
+}
+
+/// The iterator of [`items`].
+pub(crate) struct Items<'a> {
+    header: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Option<Weighted<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let bytes = self.header.as_bytes();
+        while self.pos < bytes.len() && matches!(bytes[self.pos], b' ' | b'\t' | b',') {
+            self.pos += 1;
+        }
+        if self.pos == bytes.len() {
+            return None;
+        }
+        let item = self.item();
+        if item.is_none() {
+            self.skip_past_comma();
+        }
+        Some(item)
     }
 }
 
-/// The iterator of [`elements`].
-pub(crate) struct Elements<'a> {
-    rest: &'a str,
-    /// Whether the header holds a `"` at all: looked up once, not per element, so that a
-    /// long header costs linear time.
-    quotes: bool,
-}
-
-impl<'a> Iterator for Elements<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        while !self.rest.is_empty() {
-            let end = find_unquoted(self.rest, b',', self.quotes);
-            let element = trim_ows(&self.rest[..end]);
-            self.rest = self.rest.get(end + 1..).unwrap_or("");
-            if !element.is_empty() {
-                return Some(element);
+impl<'a> Items<'a> {
+    fn item(&mut self) -> Option<Weighted<'a>> {
+        let start = self.pos;
+        self.token()?;
+        if self.peek() == Some(b'/') {
+            self.pos += 1;
+            self.token()?;
+        }
+        let value = &self.header[start..self.pos];
+        let mut q = None;
+        let mut has_params = false;
+        loop {
+            self.skip_ows();
+            match self.peek() {
+                None | Some(b',') => break,
+                Some(b';') => self.pos += 1,
+                Some(_) => return None,
+            }
+            self.skip_ows();
+            if matches!(self.peek(), None | Some(b',' | b';')) {
+                // RFC 9110 §5.6.6 allows empty parameters (`text/html;;q=0.5`).
+                continue;
+            }
+            let name = self.token()?;
+            // Whitespace around `=` is not in RFC 9110 §5.6.6, but some clients send it and
+            // nothing becomes ambiguous.
+            self.skip_ows();
+            if self.peek() != Some(b'=') {
+                return None;
+            }
+            self.pos += 1;
+            self.skip_ows();
+            let value = if self.peek() == Some(b'"') {
+                self.quoted()?
+            } else {
+                self.token()?
+            };
+            if q.is_some() {
+                // Accept extensions (RFC 9110 §12.5.1) follow the weight: ignored.
+            } else if name.eq_ignore_ascii_case("q") {
+                q = Some(qvalue(value)?);
+            } else {
+                has_params = true;
             }
         }
+        Some(Weighted {
+            value,
+            q: q.unwrap_or(Q_MAX),
+            has_params,
+        })
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.header.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ows(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes a token; `None` if there is none here.
+    fn token(&mut self) -> Option<&'a str> {
+        let bytes = self.header.as_bytes();
+        let start = self.pos;
+        let mut end = start;
+        while end < bytes.len() && TCHAR[usize::from(bytes[end])] {
+            end += 1;
+        }
+        self.pos = end;
+        (end > start).then(|| &self.header[start..end])
+    }
+
+    /// Consumes a quoted string, returned with its quotes; `None` if it is unterminated.
+    fn quoted(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        self.pos += 1;
+        let bytes = self.header.as_bytes();
+        while self.pos < bytes.len() {
+            match bytes[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(&self.header[start..self.pos]);
+                }
+                b'\\' => self.pos += 2,
+                _ => self.pos += 1,
+            }
+        }
+        self.pos = bytes.len();
         None
+    }
+
+    /// Recovers from an unparseable item: moves past the next comma outside quotes.
+    fn skip_past_comma(&mut self) {
+        let rest = &self.header[self.pos.min(self.header.len())..];
+        let end = find_unquoted(rest, b',', rest.contains('"'));
+        self.pos = (self.pos + end + 1).min(self.header.len());
     }
 }
 
-/// One element of a weighted list: its value (the part before the first `;`) and its weight.
+/// One item of a weighted list: its value and its weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Weighted<'a> {
-    /// The value, trimmed: a media range, a charset or a language range.
+    /// The value: a media range, a charset or a language range.
     pub(crate) value: &'a str,
-    /// The weight in thousandths; 1000 when the element has no `q` parameter.
+    /// The weight in thousandths; 1000 when the item has no `q` parameter.
     pub(crate) q: u16,
     /// Whether parameters other than the weight come before it (media-type parameters of
     /// RFC 9110 §12.5.1, which make a range more specific than a bare `type/subtype`).
     pub(crate) has_params: bool,
-}
-
-/// Splits one list element into value, parameters and weight.
-///
-/// Returns `None` for an element that cannot be parsed: a malformed parameter, or a `q`
-/// that is not a qvalue of RFC 9110 §12.4.2 (`q=abc`, `q=1.5`, `q=0.1234`). Parameters after
-/// the weight are accept extensions and do not count as `has_params`.
-pub(crate) fn weighted(element: &str) -> Option<Weighted<'_>> {
-    let (value, params) = split_params(element);
-    let mut q = None;
-    let mut has_params = false;
-    for param in params {
-        let (name, value) = param?;
-        if q.is_some() {
-            continue;
-        }
-        if name.eq_ignore_ascii_case("q") {
-            q = Some(qvalue(value)?);
-        } else {
-            has_params = true;
-        }
-    }
-    Some(Weighted {
-        value,
-        q: q.unwrap_or(Q_MAX),
-        has_params,
-    })
 }
 
 /// Splits `value *( OWS ";" OWS [ parameter ] )` (RFC 9110 §5.6.6) into the trimmed value
@@ -178,29 +256,37 @@ pub(crate) fn unquote(value: &str) -> &str {
 
 /// Whether `s` is a token (RFC 9110 §5.6.2): one or more `tchar`.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
+    !s.is_empty() && s.bytes().all(|b| TCHAR[usize::from(b)])
 }
 
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
+/// `tchar` of RFC 9110 §5.6.2 as a table: one load per byte instead of a chain of compares.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < table.len() {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
 
 fn is_quoted_string(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -253,7 +339,15 @@ fn find_unquoted(s: &str, needle: u8, quotes: bool) -> usize {
 
 /// Trims optional whitespace (RFC 9110 §5.6.3: spaces and horizontal tabs).
 pub(crate) fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |last| last + 1);
+    // Both ends sit next to ASCII bytes, so they are character boundaries.
+    &s[start..end]
 }
 
 #[cfg(test)]
@@ -292,40 +386,88 @@ mod tests {
 
     #[test]
     fn lists_split_outside_quotes_and_skip_empty_elements() {
-        let got: Vec<_> = elements(r#" a , b;x="1,2", ,c;y="q\"," ,"#).collect();
-        assert_eq!(got, ["a", r#"b;x="1,2""#, r#"c;y="q\",""#]);
-        assert_eq!(elements("").count(), 0);
-        assert_eq!(elements(" , ,\t").count(), 0);
+        let values = |header| {
+            items(header)
+                .map(|item| item.map(|w| w.value))
+                .collect::<Vec<_>>()
+        };
+        let got = values(r#" a , b;x="1,2", ,c;y="q\"," ,"#);
+        assert_eq!(got, [Some("a"), Some("b"), Some("c")]);
+        assert_eq!(values(""), []);
+        assert_eq!(values(" , ,\t"), []);
+        // Parsing resumes after an unparseable item, not inside its quoted string.
+        let got = values(r#"a b;x="1,2", c, d;x="unterminated, e"#);
+        assert_eq!(got, [None, Some("c"), None]);
+        assert_eq!(values("a/b/c, d"), [None, Some("d")]);
+        assert_eq!(values(r#"a/"b", c"#), [None, Some("c")]);
     }
 
     #[test]
-    fn weighted_elements_separate_value_params_and_weight() {
+    fn weighted_items_separate_value_params_and_weight() {
         let cases = [
             ("text/html", Some(("text/html", 1000, false))),
             ("text/html;q=0.5", Some(("text/html", 500, false))),
             ("text/html ; Q=0.5", Some(("text/html", 500, false))),
+            ("text/html;q = 0.5", Some(("text/html", 500, false))),
             ("text/plain;format=flowed", Some(("text/plain", 1000, true))),
             (
                 "text/plain;format=fixed;q=0.4",
                 Some(("text/plain", 400, true)),
             ),
             ("text/plain;q=0.4;ext=1", Some(("text/plain", 400, false))),
-            ("text/plain;;q=0.4", Some(("text/plain", 400, false))),
+            ("text/plain;q=0.4;q=0.9", Some(("text/plain", 400, false))),
+            ("text/plain;;q=0.4;", Some(("text/plain", 400, false))),
             (
                 r#"text/plain;a="x;q=0";q=0.3"#,
                 Some(("text/plain", 300, true)),
             ),
+            ("en-US;q=0.8", Some(("en-US", 800, false))),
+            ("*", Some(("*", 1000, false))),
             ("text/html;q=abc", None),
             ("text/html;q=1.5", None),
             ("text/html;q=0.1234", None),
             ("text/html;q=", None),
+            ("text/html;q=\"0.5\"", None),
             ("text/html;novalue", None),
             ("text/html;a b=c", None),
+            ("text/html junk", None),
+            ("text /html", None),
+            ("text/", None),
+            ("/html", None),
             (r#"text/html;a="unterminated"#, None),
+            ("é", None),
         ];
         for (input, expected) in cases {
-            let got = weighted(input).map(|w| (w.value, w.q, w.has_params));
-            assert_eq!(got, expected, "weighted({input:?})");
+            let mut parsed = items(input);
+            let got = parsed
+                .next()
+                .flatten()
+                .map(|w| (w.value, w.q, w.has_params));
+            assert_eq!(got, expected, "items({input:?})");
+            assert_eq!(parsed.next(), None, "items({input:?}) has one item");
+        }
+    }
+
+    #[test]
+    fn trim_removes_only_spaces_and_tabs() {
+        let cases = [
+            (" \t a b \t", "a b"),
+            ("  ", ""),
+            ("", ""),
+            ("\u{a0}x\n", "\u{a0}x\n"),
+            ("é ", "é"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(trim_ows(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_tchar_only() {
+        assert!(is_token("application"));
+        assert!(is_token("!#$%&'*+-.^_`|~09azAZ"));
+        for not_token in ["", "a b", "a/b", "a,b", "a;b", "a\"b", "é", "a=b", "a\tb"] {
+            assert!(!is_token(not_token), "{not_token:?}");
         }
     }
 

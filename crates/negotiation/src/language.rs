@@ -83,10 +83,7 @@ pub fn language(
     };
     // Taking the first of the highest q is the stable sort of the ranking without sorting.
     let mut best: Option<(u16, Language)> = None;
-    for element in header::elements(ranges) {
-        let Some(item) = header::weighted(element) else {
-            continue;
-        };
+    for item in header::items(ranges).flatten() {
         if item.q == 0 || best.as_ref().is_some_and(|&(q, _)| item.q <= q) {
             continue;
         }

@@ -258,7 +258,7 @@ pub fn quality(accept: Option<&str>, media_type: &str) -> Option<u16> {
     let target = split_type(media_type);
     let mut parsed = false;
     let mut best = Match::NONE;
-    for range in header::elements(accept).filter_map(range) {
+    for range in header::items(accept).flatten().filter_map(range) {
         parsed = true;
         best.improve(&range, target);
     }
@@ -294,7 +294,7 @@ fn rank(accept: &str, offers: &[Offer]) -> Ranking {
         }
         let targets = &targets[..chunk.len()];
         let mut matches = [Match::NONE; CHUNK];
-        for range in header::elements(accept).filter_map(range) {
+        for range in header::items(accept).flatten().filter_map(range) {
             parsed = true;
             for (found, &target) in matches.iter_mut().zip(targets) {
                 found.improve(&range, target);
@@ -346,17 +346,16 @@ struct Range<'a> {
     has_params: bool,
 }
 
-/// Parses one `Accept` element; `None` when it is not a media range with a valid weight.
-fn range(element: &str) -> Option<Range<'_>> {
-    let item = header::weighted(element)?;
-    // Old Java clients send a lone `*`; it can only mean `*/*`.
+/// Reads one `Accept` item as a media range; `None` when it is not one (`json`, `*/json`).
+fn range(item: header::Weighted<'_>) -> Option<Range<'_>> {
+    // Old Java clients send a lone `*`; it can only mean `*/*`. The item grammar guarantees
+    // tokens on both sides of the `/`.
     let (type_, subtype) = if item.value == "*" {
         ("*", "*")
     } else {
-        item.value.split_once('/')?
+        split_at_slash(item.value)?
     };
-    let valid =
-        header::is_token(type_) && header::is_token(subtype) && (type_ != "*" || subtype == "*");
+    let valid = type_ != "*" || subtype == "*";
     valid.then_some(Range {
         type_,
         subtype,
@@ -366,7 +365,23 @@ fn range(element: &str) -> Option<Range<'_>> {
 }
 
 fn split_type(media_type: &str) -> (&str, &str) {
-    media_type.split_once('/').unwrap_or((media_type, ""))
+    split_at_slash(media_type).unwrap_or((media_type, ""))
+}
+
+/// `split_once('/')` for the short strings here, without the set-up of a substring search.
+fn split_at_slash(s: &str) -> Option<(&str, &str)> {
+    let slash = s.bytes().position(|b| b == b'/')?;
+    Some((&s[..slash], &s[slash + 1..]))
+}
+
+/// `str::eq_ignore_ascii_case`, but with a shortcut for equal bytes: headers are nearly
+/// always lower case already, and this comparison is the inner loop of [`rank`].
+#[inline]
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .all(|(a, b)| a == b || a.eq_ignore_ascii_case(&b))
 }
 
 /// How specifically a range matches a media type, least specific first.
@@ -399,14 +414,19 @@ impl Match {
 
     /// Takes `range`'s q if it matches `(type_, subtype)` more specifically than the ranges
     /// seen before; between equally specific ranges the first one stays.
+    #[inline]
     fn improve(&mut self, range: &Range<'_>, (type_, subtype): (&str, &str)) {
+        if self.specificity == Specificity::Type {
+            // Nothing beats an exact match, and it keeps its q against later equal ones.
+            return;
+        }
         let specificity = if range.type_ == "*" {
             Specificity::Any
-        } else if !range.type_.eq_ignore_ascii_case(type_) {
+        } else if !eq_ignore_case(range.type_, type_) {
             Specificity::None
         } else if range.subtype == "*" {
             Specificity::Subtypes
-        } else if !range.subtype.eq_ignore_ascii_case(subtype) {
+        } else if !eq_ignore_case(range.subtype, subtype) {
             Specificity::None
         } else if range.has_params {
             Specificity::ParameterisedType
