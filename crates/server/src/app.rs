@@ -62,3 +62,112 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             .body("store unreachable\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::{App, test, web};
+    use agentgate_accounts::{Accounts, Config, HashParams};
+
+    use crate::state::{AppState, Settings};
+
+    async fn state() -> web::Data<AppState> {
+        let config = Config {
+            hash: HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            ..Config::default()
+        };
+        let accounts = Accounts::open("sqlite::memory:", config).await.unwrap();
+        accounts.add_user("tje0", "sint-occaecat-42").await.unwrap();
+        web::Data::new(AppState::new(accounts, Settings::default(), None))
+    }
+
+    #[actix_web::test]
+    async fn a_basic_json_change_answers_true() {
+        let app = test::init_service(
+            App::new()
+                .app_data(state().await)
+                .configure(super::configure),
+        )
+        .await;
+        let req = test::TestRequest::post()
+            .uri("/api/v1/Agents/User/ChangeOwnPassword")
+            .insert_header(("Authorization", "Basic dGplMDpzaW50LW9jY2FlY2F0LTQy"))
+            .insert_header(("Content-Type", "application/json; charset=utf-8"))
+            .insert_header(("Accept", "application/json; charset=utf-8"))
+            .set_payload(r#"{"OldPassword":"sint-occaecat-42","NewPassword":"Tr0ub4dour&3-horse"}"#)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(test::read_body(res).await, "true");
+    }
+
+    #[actix_web::test]
+    async fn other_methods_are_405_with_allow() {
+        let app = test::init_service(
+            App::new()
+                .app_data(state().await)
+                .configure(super::configure),
+        )
+        .await;
+        let req = test::TestRequest::delete()
+            .uri("/api/v1/agents/user/changeownpassword/")
+            .insert_header(("Accept", "text/xml"))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.headers().get("allow").unwrap(), "GET, POST");
+        let body = test::read_body(res).await;
+        assert!(body.starts_with(b"<Error><Message>"), "{body:?}");
+        assert!(
+            body.ends_with(b"<ErrorType>MethodNotAllowed</ErrorType></Error>"),
+            "{body:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_description_comes_in_the_negotiated_format() {
+        let app = test::init_service(
+            App::new()
+                .app_data(state().await)
+                .configure(super::configure),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/api/v1/Agents/User/ChangeOwnPassword")
+            .insert_header(("Accept", "text/json"))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "text/json; charset=utf-8"
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+        assert_eq!(
+            doc["RequestProperties"],
+            serde_json::json!(["OldPassword", "NewPassword"])
+        );
+    }
+
+    #[actix_web::test]
+    async fn health_reports_a_reachable_store() {
+        let app = test::init_service(
+            App::new()
+                .app_data(state().await)
+                .configure(super::configure),
+        )
+        .await;
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(test::read_body(res).await, "ok\n");
+    }
+}
