@@ -21,7 +21,9 @@ impl Schema {
         let ok = Command::new("psql")
             .env("PGOPTIONS", "--client-min-messages=warning")
             .args([base, "-q", "-v", "ON_ERROR_STOP=1", "-c"])
-            .arg(format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
+            .arg(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+            ))
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
@@ -29,13 +31,19 @@ impl Schema {
             eprintln!("skipped: psql could not create a schema on {base}");
             return None;
         }
-        Some(Schema { base: base.to_owned(), name })
+        Some(Schema {
+            base: base.to_owned(),
+            name,
+        })
     }
 
     /// The database URL that puts this schema first on the search path.
     fn url(&self) -> String {
         let separator = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{separator}options=-c%20search_path%3D{}", self.base, self.name)
+        format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.base, self.name
+        )
     }
 }
 
@@ -69,33 +77,67 @@ fn change(server: &Server, auth: &str, old: &str, new: &str) -> (u16, Option<Str
         .send()
         .unwrap();
     let status = r.status().as_u16();
-    let reason = r.headers().get("x-reason").map(|v| v.to_str().unwrap().to_owned());
+    let reason = r
+        .headers()
+        .get("x-reason")
+        .map(|v| v.to_str().unwrap().to_owned());
     (status, reason, r.text().unwrap())
 }
 
 #[test]
 fn a_change_on_one_instance_revokes_a_ticket_the_other_then_refuses() {
-    let Some((_schema, a, b)) = two_instances("revoke") else { return };
+    let Some((_schema, a, b)) = two_instances("revoke") else {
+        return;
+    };
     let ticket = a.ticket("multi");
-    let (status, _, body) = change(&b, &format!("SOTicket {ticket}"), "wrong", "whatever-else-1");
-    assert_eq!((status, body.as_str()), (200, "false"), "B knows A's ticket");
+    let (status, _, body) = change(
+        &b,
+        &format!("SOTicket {ticket}"),
+        "wrong",
+        "whatever-else-1",
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "false"),
+        "B knows A's ticket"
+    );
 
     let (status, _, body) = change(&a, &basic("multi", OLD), OLD, "moved-on-password-1");
     assert_eq!((status, body.as_str()), (200, "true"));
-    let (status, _, _) = change(&b, &format!("SOTicket {ticket}"), "wrong", "whatever-else-1");
+    let (status, _, _) = change(
+        &b,
+        &format!("SOTicket {ticket}"),
+        "wrong",
+        "whatever-else-1",
+    );
     assert_eq!(status, 401, "B refuses the revoked ticket");
-    let (status, _, body) = change(&b, &basic("multi", "moved-on-password-1"), "wrong", "whatever-else-1");
-    assert_eq!((status, body.as_str()), (200, "false"), "B sees the new password");
+    let (status, _, body) = change(
+        &b,
+        &basic("multi", "moved-on-password-1"),
+        "wrong",
+        "whatever-else-1",
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "false"),
+        "B sees the new password"
+    );
 }
 
 #[test]
 fn wrong_old_passwords_on_both_instances_add_up_to_one_throttle() {
-    let Some((_schema, a, b)) = two_instances("throttle") else { return };
+    let Some((_schema, a, b)) = two_instances("throttle") else {
+        return;
+    };
     let auth = basic("multi", OLD);
     for i in 0..5 {
         let server = if i % 2 == 0 { &a } else { &b };
         let (status, reason, _) = change(server, &auth, &format!("wrong-{i}"), "whatever-else-1");
-        assert_eq!((status, reason.as_deref()), (200, Some("old-password-mismatch")), "attempt {i}");
+        assert_eq!(
+            (status, reason.as_deref()),
+            (200, Some("old-password-mismatch")),
+            "attempt {i}"
+        );
     }
     for server in [&a, &b] {
         let (status, _, body) = change(server, &auth, OLD, "whatever-else-1");
@@ -105,7 +147,9 @@ fn wrong_old_passwords_on_both_instances_add_up_to_one_throttle() {
 
 #[test]
 fn concurrent_changes_through_both_instances_give_exactly_one_true() {
-    let Some((_schema, a, b)) = two_instances("race") else { return };
+    let Some((_schema, a, b)) = two_instances("race") else {
+        return;
+    };
     let auth = basic("multi", OLD);
     let results: Vec<(u16, String)> = std::thread::scope(|s| {
         let ha = s.spawn(|| {
@@ -118,10 +162,27 @@ fn concurrent_changes_through_both_instances_give_exactly_one_true() {
         });
         vec![ha.join().unwrap(), hb.join().unwrap()]
     });
-    let trues = results.iter().filter(|(s, body)| *s == 200 && body == "true").count();
+    let trues = results
+        .iter()
+        .filter(|(s, body)| *s == 200 && body == "true")
+        .count();
     assert_eq!(trues, 1, "{results:?}");
-    let winner = if results[0].1 == "true" { "winner-a-password-1" } else { "winner-b-password-2" };
-    let loser = if results[0].1 == "true" { "winner-b-password-2" } else { "winner-a-password-1" };
-    assert_eq!(change(&b, &basic("multi", winner), "x", "whatever-else-1").0, 200);
-    assert_eq!(change(&a, &basic("multi", loser), "x", "whatever-else-1").0, 401);
+    let winner = if results[0].1 == "true" {
+        "winner-a-password-1"
+    } else {
+        "winner-b-password-2"
+    };
+    let loser = if results[0].1 == "true" {
+        "winner-b-password-2"
+    } else {
+        "winner-a-password-1"
+    };
+    assert_eq!(
+        change(&b, &basic("multi", winner), "x", "whatever-else-1").0,
+        200
+    );
+    assert_eq!(
+        change(&a, &basic("multi", loser), "x", "whatever-else-1").0,
+        401
+    );
 }
