@@ -2,7 +2,9 @@
 //! `Accept-Charset`; against the baseline of merely splitting those headers on commas, in the
 //! same run.
 //!
-//! `cargo bench -p agentgate-negotiation -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p agentgate-negotiation --bench negotiation -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Figures and their reading: the crate docs, "Performance".
 
 use std::hint::black_box;
 

@@ -1,8 +1,7 @@
 //! The shared grammar of the negotiation headers: comma-separated lists (RFC 9110 §5.6.1),
 //! `;` parameters (RFC 9110 §5.6.6) and weights (RFC 9110 §12.4.2).
 //!
-//! Everything here borrows from the header string: nothing allocates, so negotiating a whole
-//! browser request stays well under a microsecond.
+//! Everything here borrows from the header string: nothing allocates.
 
 /// The weight `q=1`, in thousandths.
 pub(crate) const Q_MAX: u16 = 1000;

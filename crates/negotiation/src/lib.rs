@@ -53,9 +53,35 @@
 //! # Performance
 //!
 //! Nothing is allocated on the way to a decision (only [`Error::NotAcceptable`]'s list,
-//! [`culture`]'s string and [`time_zone`]'s name are); each header is scanned once.
-//! The benchmark is `benches/negotiation.rs`:
-//! `cargo bench -p agentgate-negotiation -- --warm-up-time 1 --measurement-time 3`.
+//! [`culture`]'s string and [`time_zone`]'s name are). A weighted list is parsed in one pass
+//! over its bytes, one table lookup per byte; a long header costs linear time.
+//!
+//! `benches/negotiation.rs` negotiates a browser request: Chromium's `Accept`
+//! (`text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,`
+//! `image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7`) against SPEC §3's six
+//! types plus `text/html`, `Accept-Language: sv-SE,sv;q=0.9,en-US;q=0.8,en;q=0.7`, no
+//! `Accept-Charset`. The baseline, in the same run, only splits those two headers on commas
+//! and counts the pieces:
+//!
+//! ```text
+//! cargo bench -p agentgate-negotiation --bench negotiation -- --warm-up-time 1 --measurement-time 3
+//!
+//! browser/baseline: split Accept and Accept-Language on commas   307 ns  [283 ns 333 ns]
+//! browser/negotiate: media type, charset and language           1.56 µs  [1.45 µs 1.67 µs]
+//! browser/media_type alone                                      1.05 µs  [1.01 µs 1.09 µs]
+//! browser/language alone                                         303 ns  [283 ns 322 ns]
+//! browser/quality of text/html                                   523 ns  [510 ns 536 ns]
+//! ```
+//!
+//! Negotiating costs about 5× splitting on commas. The figures come from a shared 2-vCPU VM
+//! (Xeon @ 2.50GHz) under a load average of 4 to 5, which inflates both sides; the ratio is
+//! the stable figure. Counted by callgrind, one negotiation is about 7,600 instructions
+//! against 1,650 for the baseline. Where the baseline runs at its unloaded ~150 ns, that
+//! ratio puts a negotiation under the 1 µs aim (about 0.75 µs); on this loaded machine it was
+//! not under 1 µs.
+//!
+//! (`--bench negotiation` is needed: without it cargo also passes criterion's options to the
+//! library's test harness, which rejects them.)
 
 mod charset;
 mod error;
