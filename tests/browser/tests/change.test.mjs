@@ -1,0 +1,173 @@
+// The change form end to end (SPEC §4, §6): sign in, change the password, see the result,
+// sign out, sign in again; a wrong current password and a refused new one show the reason.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  ENDPOINT, Server, assertCleanMarkup, assertPageHeaders, changePassword, cookie, launch,
+  logIn, newPage, shoot,
+} from '../lib/harness.mjs';
+
+const OLD = 'Tranquil-Otter-Harbor-71';
+const NEW = 'Velvet-Comet-Quarry-38';
+const LOGIN_FAILED = 'The user name or password is not correct.';
+
+/** @type {Server} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  server = await Server.start();
+  browser = await launch();
+  await server.addUser('alice', OLD);
+  await server.addUser('bob', OLD);
+  await server.addUser('carol', OLD);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('log in, change the password, log out, log in with the new one', async () => {
+  const { context, page } = await newPage(browser, server);
+  // A second browser of the same user: its session must not survive the change.
+  const other = await newPage(browser, server);
+  try {
+    const loginPage = await page.goto('/login');
+    assert.equal(loginPage.status(), 200);
+    await assertPageHeaders(loginPage);
+    await assertCleanMarkup(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.textContent('h1'), 'Sign in');
+    await shoot(page, 'login');
+
+    await logIn(other.page, 'alice', OLD);
+    assert.equal(new URL(other.page.url()).pathname, '/password');
+
+    const loginResponse = await logIn(page, 'ALICE', OLD); // user names are case-insensitive
+    assert.equal(loginResponse.status(), 303);
+    assert.equal(loginResponse.headers().location, '/password');
+    assert.equal(new URL(page.url()).pathname, '/password');
+
+    const session = await cookie(context, 'agentgate_session');
+    assert.ok(session, 'the session cookie is set');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Lax');
+    assert.equal(session.path, '/');
+    const xsrf = await cookie(context, 'XSRF-TOKEN');
+    assert.ok(xsrf, 'the XSRF cookie is set');
+    assert.equal(xsrf.httpOnly, false, 'scripts must be able to read the XSRF cookie');
+    assert.notEqual(xsrf.value, session.value);
+
+    const form = await page.goto('/password');
+    assert.equal(form.status(), 200);
+    await assertPageHeaders(form);
+    await assertCleanMarkup(page);
+    assert.equal(await page.textContent('h1'), 'Change password');
+    assert.match(await page.textContent('.who'), /alice/i);
+    const hidden = await page.inputValue(`form[action="${ENDPOINT}"] input[name="XSRF_TOKEN"]`);
+    assert.equal(hidden, (await cookie(context, 'XSRF-TOKEN')).value, 'hidden token = cookie');
+    assert.ok(await page.isVisible('form[action="/logout"] button[type="submit"]'), 'a visible logout button');
+    await shoot(page, 'change-form');
+
+    const response = await changePassword(page, OLD, NEW);
+    assert.equal(response.status(), 200);
+    assert.equal(response.headers()['x-reason'], undefined);
+    await assertPageHeaders(response);
+    await assertCleanMarkup(page);
+    assert.equal((await page.textContent('.message')).trim(), 'Your password has been changed.');
+    assert.ok(await page.isVisible('.message.success'));
+    await shoot(page, 'change-success');
+
+    // The session that made the change stays open; the other one is revoked.
+    await page.goto('/password');
+    assert.equal(new URL(page.url()).pathname, '/password');
+    await other.page.goto('/password');
+    assert.equal(new URL(other.page.url()).pathname, '/login', 'the other session is revoked');
+
+    // Sign out: both cookies cleared, back at the login page, the form is gone.
+    const [logout] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/logout')),
+      page.click('form[action="/logout"] button[type="submit"]'),
+    ]);
+    assert.equal(logout.status(), 303);
+    await page.waitForURL('**/login');
+    assert.equal(await cookie(context, 'agentgate_session'), undefined);
+    await page.goto('/password');
+    assert.equal(new URL(page.url()).pathname, '/login', 'no session after logout');
+
+    // The old password fails with the generic message; the new one works.
+    const refused = await logIn(page, 'alice', OLD);
+    assert.equal(refused.status(), 200);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    assert.equal((await page.textContent('.message.error')).trim(), LOGIN_FAILED);
+    assert.equal(await cookie(context, 'agentgate_session'), undefined);
+    assert.equal(await page.inputValue('#password'), '', 'the password is not echoed back');
+    await shoot(page, 'login-old-password-refused');
+
+    await logIn(page, 'alice', NEW);
+    assert.equal(new URL(page.url()).pathname, '/password');
+    assert.match(await page.textContent('.who'), /alice/i);
+
+    // Nothing secret is ever logged (SPEC §5).
+    for (const secret of [OLD, NEW, session.value, xsrf.value]) {
+      assert.ok(!server.output.includes(secret), 'a secret appears in the server log');
+    }
+  } finally {
+    await context.close();
+    await other.context.close();
+  }
+});
+
+test('a wrong current password shows the reason', async () => {
+  const { context, page } = await newPage(browser, server);
+  try {
+    await logIn(page, 'bob', OLD);
+    const response = await changePassword(page, 'Not-The-Password-99', NEW);
+    assert.equal(response.status(), 200);
+    assert.equal(response.headers()['x-reason'], 'old-password-mismatch');
+    await assertPageHeaders(response);
+    assert.equal((await page.textContent('.message.error')).trim(), 'The current password is not correct.');
+    assert.equal(await page.getAttribute('a.button', 'href'), '/password');
+    await shoot(page, 'change-wrong-current-password');
+
+    // The password did not change and the session still works: try again, rightly.
+    await page.click('a.button');
+    await page.waitForURL('**/password');
+    const retry = await changePassword(page, OLD, NEW);
+    assert.equal(retry.status(), 200);
+    assert.equal(retry.headers()['x-reason'], undefined);
+    assert.ok(await page.isVisible('.message.success'));
+  } finally {
+    await context.close();
+  }
+});
+
+test('a new password the policy refuses shows why', async () => {
+  const { context, page } = await newPage(browser, server);
+  try {
+    await logIn(page, 'carol', OLD);
+    // States the policy next to the field it governs.
+    const policy = await page.textContent('#policy');
+    assert.match(policy, /\b8\b/);
+    assert.match(policy, /\b128\b/);
+    assert.equal(await page.getAttribute('#NewPassword', 'aria-describedby'), 'policy');
+
+    const weak = await changePassword(page, OLD, 'aaaaaaaaaa');
+    assert.equal(weak.status(), 200);
+    assert.equal(weak.headers()['x-reason'], 'password-too-weak');
+    assert.ok(await page.isVisible('.message.error'));
+    await shoot(page, 'change-too-weak', { both: false });
+
+    await page.goto('/password');
+    const same = await changePassword(page, OLD, OLD);
+    assert.equal(same.status(), 200);
+    assert.equal(same.headers()['x-reason'], 'password-unchanged');
+    assert.ok(await page.isVisible('.message.error'));
+    await shoot(page, 'change-unchanged', { both: false });
+  } finally {
+    await context.close();
+  }
+});
