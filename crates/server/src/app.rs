@@ -4,7 +4,7 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, middleware, web};
 
 use crate::state::AppState;
-use crate::{api, metrics, openapi, pages};
+use crate::{api, metrics, openapi, pages, soap};
 
 /// Registers every route. Used by `serve` and by the in-process tests alike:
 /// `App::new().app_data(state).configure(agentgate_server::configure)`.
@@ -36,6 +36,9 @@ async fn dispatch(
     let path = lower.strip_suffix('/').unwrap_or(&lower);
     if path == api::PATH {
         return api::endpoint(req, payload, state).await;
+    }
+    if let Some(version) = soap::service_version(path) {
+        return soap::endpoint(req, payload, state, version).await;
     }
     if path == "/api" || path.starts_with("/api/") {
         return api::not_found(&req, &state);

@@ -33,6 +33,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod respond;
+mod soap;
 mod state;
 
 pub use app::configure;
