@@ -236,6 +236,45 @@ fn bad_credentials_policy_and_partner_apps_are_refusals() {
 }
 
 #[test]
+fn throttling_is_a_refusal_whose_message_uses_the_time_zone_header() {
+    let (server, ticket) = server_with_user();
+    for _ in 0..5 {
+        let reply = text(post(
+            &server,
+            88,
+            &[],
+            envelope(88, Some(&ticket), "wrong-one", NEW),
+        ));
+        assert_refused(&reply, "old-password-mismatch");
+    }
+    let with_zone = |zone: &str| {
+        let ns = namespace(88);
+        let header = format!(
+            r#"<TimeZone xmlns="{ns}"><SoTimeZoneId>0</SoTimeZoneId><SoTimeZoneLocationCode>{zone}</SoTimeZoneLocationCode></TimeZone><Credentials xmlns="{ns}"><Ticket>{ticket}</Ticket></Credentials>"#
+        );
+        let body =
+            envelope(88, None, OLD, NEW).replace("<s:Header>", &format!("<s:Header>{header}"));
+        text(post(&server, 88, &[], body))
+    };
+    // Even the right old password waits; the wait ends at the same moment for both calls,
+    // written in Oslo time for one and in UTC for the other.
+    let oslo = with_zone("NO");
+    let utc = with_zone("UTC");
+    for reply in [&oslo, &utc] {
+        assert_refused(reply, "TooManyRequests");
+        assert!(reply.1.contains_key("retry-after"), "{:?}", reply.1);
+    }
+    let message =
+        |reply: &(u16, reqwest::header::HeaderMap, String)| element(&reply.2, "Message").unwrap();
+    assert!(
+        message(&oslo).starts_with("Too many wrong passwords. Try again after"),
+        "{}",
+        oslo.2
+    );
+    assert_ne!(message(&oslo), message(&utc));
+}
+
+#[test]
 fn soap_1_2_is_415() {
     let (server, ticket) = server_with_user();
     let soap12 = envelope(88, Some(&ticket), OLD, NEW).replace(
