@@ -104,10 +104,10 @@ impl Server {
             std::thread::spawn(move || {
                 let mut tx = Some(tx);
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(addr) = line.strip_prefix("agentgate listening on ") {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(addr.trim().to_owned());
-                        }
+                    if let Some(addr) = line.strip_prefix("agentgate listening on ")
+                        && let Some(tx) = tx.take()
+                    {
+                        let _ = tx.send(addr.trim().to_owned());
                     }
                     lines.lock().unwrap().push(line);
                 }
