@@ -606,17 +606,14 @@ impl Accounts {
         let now = SystemTime::now();
         let throttle_key = change_throttle_key(identity.user_id);
         let state = with_store!(self, s => s.throttle_state(&throttle_key).await)?;
-        if let Some(state) = state {
-            if let Ok(retry_after) = state.locked_until.duration_since(now) {
-                if !retry_after.is_zero() {
-                    self.change_audit(identity, now, "throttled", client)
-                        .await?;
-                    return Ok(ChangeOutcome::Throttled {
-                        retry_after,
-                        until: state.locked_until,
-                    });
-                }
-            }
+        let waiting = state.and_then(|state| {
+            let retry_after = state.locked_until.duration_since(now).ok()?;
+            (!retry_after.is_zero()).then_some((retry_after, state.locked_until))
+        });
+        if let Some((retry_after, until)) = waiting {
+            self.change_audit(identity, now, "throttled", client)
+                .await?;
+            return Ok(ChangeOutcome::Throttled { retry_after, until });
         }
 
         let old = normalize(old_password);

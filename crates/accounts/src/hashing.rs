@@ -226,4 +226,25 @@ mod tests {
         release.send(()).unwrap();
         blocked.await.unwrap().unwrap();
     }
+
+    /// The figure quoted in the crate docs. Run it optimised:
+    /// `cargo test --release -p agentgate-accounts --lib -- --ignored --nocapture owasp`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn owasp_timing() {
+        let params = argon2_params(HashParams::default()).unwrap();
+        let phc = hash_with(&params, "warm-up").unwrap();
+        let rounds = 20;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            hash_with(&params, "correct horse battery staple").unwrap();
+        }
+        let hash = started.elapsed() / rounds;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            verify_with("warm-up", &phc).unwrap();
+        }
+        let verify = started.elapsed() / rounds;
+        println!("argon2 0.5 (RustCrypto), m=19456 KiB t=2 p=1: hash {hash:?}, verify {verify:?}");
+    }
 }

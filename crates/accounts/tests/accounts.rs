@@ -441,7 +441,7 @@ async fn tickets_and_tokens_verify_and_are_stored_as_digests(db: Arc<Db>) {
     if let Some(bytes) = db.file_bytes() {
         for secret in [&ticket, &token] {
             assert!(
-                !contains(&bytes, secret[3..].as_bytes()),
+                !contains(&bytes, &secret.as_bytes()[3..]),
                 "a raw credential is on disk"
             );
         }
