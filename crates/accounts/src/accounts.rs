@@ -5,9 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::oneshot;
-
-use crate::hashing::{self, HashPool};
+use crate::hashing::HashPool;
 use crate::policy::normalize;
 use crate::secret::{self, ServerSecret, constant_time_eq};
 use crate::store::{
@@ -222,7 +220,6 @@ impl Accounts {
     }
 
     async fn with_backend(backend: Backend, config: Config) -> Result<Accounts, Error> {
-        let params = hashing::argon2_params(config.hash)?;
         let hasher = HashPool::new(config.hash, config.hashing_threads, config.hashing_queue)?;
         match &backend {
             Backend::Sqlite(store) => store.migrate().await?,
@@ -233,16 +230,9 @@ impl Accounts {
             Backend::Sqlite(store) => store.server_secret(&candidate).await?,
             Backend::Postgres(store) => store.server_secret(&candidate).await?,
         };
-        // Made once, off the async workers, with the configured cost: a dummy verification
-        // then costs exactly what a real one does. Not through the pool, whose queue may be
-        // too small to take a job before its threads are waiting.
-        let (reply, answer) = oneshot::channel();
-        std::thread::spawn(move || {
-            let _ = reply.send(hashing::hash_with(&params, &secret::random_credential("")));
-        });
-        let dummy_hash = answer
-            .await
-            .map_err(|_| Error::Hash("dummy hash failed".into()))??;
+        // Made once, on the pool, with the configured cost: a dummy verification then costs
+        // exactly what a real one does.
+        let dummy_hash = hasher.hash(secret::random_credential("")).await?;
         Ok(Accounts {
             inner: Arc::new(Inner {
                 config,

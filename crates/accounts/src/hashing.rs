@@ -2,9 +2,14 @@
 //!
 //! A hash at OWASP parameters takes tens of milliseconds of CPU and 19 MiB; doing it on an
 //! async worker would stall every other request on that worker, and an unbounded queue would
-//! let a flood exhaust memory. So: `threads` std threads fed by a `sync_channel(queue)`; a full
-//! channel is [`Error::Busy`] at once, and replies come back on a `tokio::sync::oneshot`, which
-//! works from any runtime (the server runs several current-thread ones).
+//! let a flood exhaust memory. So: `threads` std threads fed by a bounded `sync_channel`; at
+//! most `threads + queue` jobs are admitted (running or waiting), the next is [`Error::Busy`]
+//! at once, and replies come back on a `tokio::sync::oneshot`, which works from any runtime
+//! (the server runs several current-thread ones).
+//!
+//! Admission is counted rather than left to the channel alone: with a zero-capacity channel,
+//! `try_send` fails whenever a thread has finished a job but not yet come back to `recv`, so
+//! even one caller at a time would now and then be refused.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
@@ -28,6 +33,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct HashPool {
     sender: SyncSender<Job>,
     depth: Arc<AtomicUsize>,
+    capacity: usize,
     params: Params,
     jobs: Arc<AtomicUsize>,
 }
@@ -35,9 +41,11 @@ pub(crate) struct HashPool {
 impl HashPool {
     pub(crate) fn new(params: HashParams, threads: usize, queue: usize) -> Result<HashPool, Error> {
         let params = argon2_params(params)?;
-        let (sender, receiver) = mpsc::sync_channel::<Job>(queue);
+        let threads = threads.max(1);
+        let capacity = threads.saturating_add(queue);
+        let (sender, receiver) = mpsc::sync_channel::<Job>(capacity);
         let receiver = Arc::new(Mutex::new(receiver));
-        for n in 0..threads.max(1) {
+        for n in 0..threads {
             let receiver = Arc::clone(&receiver);
             std::thread::Builder::new()
                 .name(format!("agentgate-argon2-{n}"))
@@ -59,6 +67,7 @@ impl HashPool {
         Ok(HashPool {
             sender,
             depth: Arc::new(AtomicUsize::new(0)),
+            capacity,
             params,
             jobs: Arc::new(AtomicUsize::new(0)),
         })
@@ -94,12 +103,21 @@ impl HashPool {
         let job: Job = Box::new(move || {
             let result = work();
             // Before the reply, so a caller that got its answer sees the job gone.
-            depth.fetch_sub(1, Ordering::Relaxed);
+            depth.fetch_sub(1, Ordering::AcqRel);
             let _ = reply.send(result);
         });
-        self.depth.fetch_add(1, Ordering::Relaxed);
+        let admitted = self
+            .depth
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |depth| {
+                (depth < self.capacity).then_some(depth + 1)
+            });
+        if admitted.is_err() {
+            return Err(Error::Busy {
+                retry_after: RETRY_AFTER,
+            });
+        }
         if let Err(e) = self.sender.try_send(job) {
-            self.depth.fetch_sub(1, Ordering::Relaxed);
+            self.depth.fetch_sub(1, Ordering::AcqRel);
             return Err(match e {
                 TrySendError::Full(_) => Error::Busy {
                     retry_after: RETRY_AFTER,
@@ -203,10 +221,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_caller_at_a_time_is_never_busy_even_without_a_queue() {
+        let pool = HashPool::new(CHEAP, 1, 0).unwrap();
+        for _ in 0..50 {
+            pool.hash("x".into()).await.unwrap();
+        }
+        assert_eq!(pool.depth(), 0);
+    }
+
+    #[tokio::test]
     async fn a_full_queue_is_busy_at_once() {
         let pool = HashPool::new(CHEAP, 1, 0).unwrap();
-        // With no queue, a job is taken only by a thread already waiting for one.
-        tokio::time::sleep(Duration::from_millis(100)).await;
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let (started, running) = oneshot::channel();
         // Occupy the only thread until released, then check nothing more is accepted.

@@ -1402,3 +1402,120 @@ async fn owasp_defaults_hash_and_change() {
     assert_eq!(alice.via, Via::Token);
     assert!(password_works(&accounts, "alice", NEW_PASSWORD).await);
 }
+
+/// A TCP proxy in front of PostgreSQL that can be cut and restored: a store outage on demand.
+struct Proxy {
+    port: u16,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(upstream: String) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (accepting, tracked) = (Arc::clone(&up), Arc::clone(&open));
+        std::thread::spawn(move || {
+            loop {
+                let client = match listener.accept() {
+                    Ok((client, _)) => client,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                    Err(_) => return,
+                };
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is reset at once
+                }
+                client.set_nonblocking(false).unwrap();
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let mut streams = tracked.lock().unwrap();
+                streams.push(client.try_clone().unwrap());
+                streams.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// PostgreSQL only: SQLite cannot go away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_outage_is_unavailable_changes_nothing_and_heals() {
+    run_postgres(|db: Arc<Db>| async move {
+        let url = db.url();
+        let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        let upstream = format!("{}:{}", options.get_host(), options.get_port());
+        assert!(url.contains(&upstream), "expected host:port in {url}");
+        let proxy = Proxy::start(upstream.clone());
+        let proxied = url.replacen(&upstream, &format!("127.0.0.1:{}", proxy.port), 1);
+        let config = Config {
+            acquire_timeout: Duration::from_secs(1),
+            max_connections: 2,
+            ..cheap()
+        };
+        let accounts = Accounts::open(&proxied, config).await.unwrap();
+        accounts.add_user("alice", PASSWORD).await.unwrap();
+        let alice = ticket_identity(&accounts, "alice").await;
+        assert!(accounts.healthy().await);
+
+        proxy.cut();
+        let started = Instant::now();
+        assert!(!accounts.healthy().await);
+        let change = accounts
+            .change_password(&alice, PASSWORD, NEW_PASSWORD, &Client::default())
+            .await;
+        assert!(matches!(change, Err(Error::Unavailable(_))), "{change:?}");
+        let basic = accounts
+            .authenticate(basic("alice", PASSWORD), &Client::default())
+            .await;
+        assert!(matches!(basic, Err(Error::Unavailable(_))), "{basic:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+
+        proxy.restore();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !accounts.healthy().await {
+            assert!(Instant::now() < deadline, "no recovery");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            password_works(&accounts, "alice", PASSWORD).await,
+            "nothing changed during the outage"
+        );
+        let change = accounts
+            .change_password(&alice, PASSWORD, NEW_PASSWORD, &Client::default())
+            .await;
+        assert_eq!(change.unwrap(), ChangeOutcome::Changed);
+    })
+    .await;
+}
