@@ -5,12 +5,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer, middleware, web};
 use agentgate_accounts::{Accounts, Config as AccountsConfig};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::state::{AppState, Settings};
+
+mod limits;
+mod tls;
 
 const DEFAULT_DATABASE: &str = "sqlite://agentgate.db";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -150,6 +153,24 @@ struct ServeArgs {
     /// Public base URL behind a proxy, for addresses the gateway writes (WSDL).
     #[arg(long, env = "AGENTGATE_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// PEM certificate chain, leaf first; serve HTTPS (needs --tls-key) and mark cookies Secure.
+    #[arg(long, env = "AGENTGATE_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "AGENTGATE_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Time a client has to send a request's headers, and idle time between keep-alive
+    /// requests [default: 10s].
+    #[arg(long, env = "AGENTGATE_HEADER_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    header_timeout: Option<Duration>,
+    /// Time from a request's headers until the answer is ready, body upload included; slower
+    /// requests get 408 and the connection is closed [default: 30s].
+    #[arg(long, env = "AGENTGATE_REQUEST_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    request_timeout: Option<Duration>,
+    /// Open connections allowed from one client address; more get 503 and are closed
+    /// [default: 64; 0 turns the limit off].
+    #[arg(long, env = "AGENTGATE_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
+    max_connections_per_address: Option<usize>,
 }
 
 /// The TOML file: the same long option names as keys.
@@ -171,6 +192,21 @@ struct FileConfig {
     hashing_queue: Option<usize>,
     workers: Option<usize>,
     public_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    #[serde(default, deserialize_with = "file_duration")]
+    header_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "file_duration")]
+    request_timeout: Option<Duration>,
+    max_connections_per_address: Option<usize>,
+}
+
+/// Durations in the file are written as on the command line: `header-timeout = "10s"`.
+fn file_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// A failure with a one-line message; the binary prints it and exits 1.
@@ -217,8 +253,17 @@ fn load_file(path: Option<&Path>) -> Result<FileConfig, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("cannot read config file {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| {
-        let first = e.message().lines().next().unwrap_or("invalid").to_owned();
-        fail(format!("config file {}: {first}", path.display()))
+        let first = e.message().lines().next().unwrap_or("invalid");
+        // Name the key: the message alone says "invalid type: string ..." without it.
+        let key = e
+            .span()
+            .and_then(|span| text[..span.start].rsplit('\n').next())
+            .map(|line| line.split('=').next().unwrap_or("").trim())
+            .filter(|key| !key.is_empty() && !first.contains(key));
+        match key {
+            Some(key) => fail(format!("config file {}: {key}: {first}", path.display())),
+            None => fail(format!("config file {}: {first}", path.display())),
+        }
     })
 }
 
@@ -231,6 +276,11 @@ struct Resolved {
     accounts: AccountsConfig,
     log_json: bool,
     workers: Option<usize>,
+    /// Certificate and key files when serving HTTPS.
+    tls: Option<(PathBuf, PathBuf)>,
+    header_timeout: Duration,
+    request_timeout: Duration,
+    max_connections_per_address: usize,
 }
 
 fn resolve(
@@ -303,6 +353,15 @@ fn resolve(
     if workers == Some(0) {
         return Err(fail("--workers must be at least 1"));
     }
+    let tls = match (
+        serve.tls_cert.or(file.tls_cert),
+        serve.tls_key.or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        (Some(_), None) => return Err(fail("--tls-cert needs --tls-key")),
+        (None, Some(_)) => return Err(fail("--tls-key needs --tls-cert")),
+    };
     Ok(Resolved {
         database: database
             .or(file.database)
@@ -317,12 +376,25 @@ fn resolve(
                 .unwrap_or(false),
             body_limit,
             default_language,
-            secure_cookies: false,
+            secure_cookies: tls.is_some(),
             public_url: serve.public_url.or(file.public_url),
         },
         accounts,
         log_json,
         workers,
+        tls,
+        header_timeout: serve
+            .header_timeout
+            .or(file.header_timeout)
+            .unwrap_or(Duration::from_secs(10)),
+        request_timeout: serve
+            .request_timeout
+            .or(file.request_timeout)
+            .unwrap_or(Duration::from_secs(30)),
+        max_connections_per_address: serve
+            .max_connections_per_address
+            .or(file.max_connections_per_address)
+            .unwrap_or(64),
     })
 }
 
@@ -368,7 +440,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let mut command = cli.command;
     let serve = match &mut command {
         Command::Serve(args) | Command::Demo(args) => std::mem::take(args),
-        _ => ServeArgs::default(),
+        // `user add` hashes with the configured Argon2 parameters, so the variables count
+        // for the other subcommands too (their flags belong to `serve` alone).
+        _ => serve_args_from_env()?,
     };
     let is_demo = matches!(command, Command::Demo(_));
     let database = if is_demo {
@@ -418,6 +492,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
     })
+}
+
+/// The `serve` options as the `AGENTGATE_*` variables set them, without any flag.
+fn serve_args_from_env() -> Result<ServeArgs, Failure> {
+    #[derive(Parser)]
+    struct EnvOnly {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    EnvOnly::try_parse_from(["agentgate"])
+        .map(|e| e.serve)
+        .map_err(|e| {
+            let text = e.to_string();
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid environment variable");
+            fail(line.trim_start_matches("error: ").to_owned())
+        })
 }
 
 fn read_stdin_line() -> Result<String, Failure> {
@@ -598,6 +691,11 @@ fn demo_curl_lines(url: &str) -> Vec<String> {
 
 async fn serve_forever(resolved: Resolved, accounts: Option<Accounts>) -> Result<(), Failure> {
     init_logging(resolved.log_json);
+    // Read the certificate before opening the store: a bad file is a start-up error.
+    let tls = match &resolved.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key).map_err(fail)?),
+        None => None,
+    };
     let accounts = match accounts {
         Some(a) => a,
         None => open(&resolved).await?,
@@ -605,25 +703,36 @@ async fn serve_forever(resolved: Resolved, accounts: Option<Accounts>) -> Result
     let metrics = crate::metrics::install_recorder();
     let state = web::Data::new(AppState::new(accounts, resolved.settings.clone(), metrics));
     let limit = resolved.settings.body_limit;
+    let request_timeout = resolved.request_timeout;
+    let per_address = limits::PerAddress::new(resolved.max_connections_per_address);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(limit))
             .configure(crate::configure)
+            .app_data(limits::RequestTimeout(request_timeout))
+            .wrap(middleware::from_fn(limits::deadline))
+            .wrap(middleware::from_fn(limits::refuse_excess))
     })
-    .client_request_timeout(Duration::from_secs(10))
+    .on_connect(move |io, ext| per_address.on_connect(io, ext))
+    // Headers must arrive within this; it is also the keep-alive idle time.
+    .client_request_timeout(resolved.header_timeout)
+    .keep_alive(resolved.header_timeout)
     .client_disconnect_timeout(Duration::from_secs(2))
     .max_connection_rate(256)
     .shutdown_timeout(30);
     if let Some(n) = resolved.workers {
         server = server.workers(n);
     }
-    let server = server
-        .bind(&resolved.bind)
-        .map_err(|e| fail(format!("cannot listen on {}: {e}", resolved.bind)))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = match tls {
+        Some(config) => server.bind_rustls_0_23(&resolved.bind, config),
+        None => server.bind(&resolved.bind),
+    }
+    .map_err(|e| fail(format!("cannot listen on {}: {e}", resolved.bind)))?;
     for addr in server.addrs() {
-        tracing::info!(address = %addr, database = %redact_url(&resolved.database), "agentgate listening");
-        eprintln!("agentgate listening on http://{addr}");
+        tracing::info!(address = %addr, scheme, database = %redact_url(&resolved.database), "agentgate listening");
+        eprintln!("agentgate listening on {scheme}://{addr}");
     }
     let _ = std::io::stderr().flush();
     server

@@ -135,6 +135,9 @@ pub(crate) async fn observe(
     .increment(1);
     metrics::histogram!("agentgate_request_duration_seconds", "route" => route)
         .record(elapsed.as_secs_f64());
+    if is_store_error(route, status, outcome) {
+        metrics::counter!("agentgate_store_errors_total", "route" => route).increment(1);
+    }
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -149,10 +152,20 @@ pub(crate) async fn observe(
     Ok(res)
 }
 
+/// Whether an answer says the user store failed: `/healthz` answering 503, or a response
+/// whose handler labelled it `StoreUnavailable`. (The API's refusals label both a full
+/// hashing queue and an unreachable store `ServiceUnavailable`, which tells them apart only
+/// by `Retry-After`, so those are not counted here until the handlers label them apart.)
+fn is_store_error(route: &str, status: u16, outcome: &str) -> bool {
+    (route == "/healthz" && status == 503) || outcome == "StoreUnavailable"
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
     metrics::gauge!("agentgate_hashing_queue_depth")
         .set(state.accounts.hashing_queue_depth() as f64);
+    metrics::counter!("agentgate_hashing_jobs_total")
+        .absolute(state.accounts.hashing_jobs() as u64);
     let body = state
         .metrics
         .as_ref()
