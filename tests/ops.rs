@@ -56,10 +56,10 @@ impl Spawned {
             std::thread::spawn(move || {
                 let mut tx = Some(tx);
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(url) = line.strip_prefix("agentgate listening on ") {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(url.trim().to_owned());
-                        }
+                    if let Some(url) = line.strip_prefix("agentgate listening on ")
+                        && let Some(tx) = tx.take()
+                    {
+                        let _ = tx.send(url.trim().to_owned());
                     }
                     lines.lock().unwrap().push(line);
                 }
@@ -482,7 +482,8 @@ fn a_flag_beats_a_variable_which_beats_the_file() {
     let file = dir.path().join("agentgate.toml");
     std::fs::write(&file, "default-language = \"sv\"\n").unwrap();
     let file = file.display().to_string();
-    let cases: [(&[(&str, &str)], &[&str], &str); 5] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let cases: [Case<'_>; 5] = [
         (&[], &[], "en"),
         (&[], &["--config", &file], "sv"),
         (&[("AGENTGATE_CONFIG", &file)], &[], "sv"),
