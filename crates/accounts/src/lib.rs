@@ -67,7 +67,7 @@
 //! 2.5 GHz), release build, OWASP parameters (m=19456 KiB, t=2, p=1): about 45 ms a hash and
 //! 38 ms a verification at best, 55 to 68 ms while the machine ran other builds (load average
 //! 8). Reproduce with
-//! `cargo test --release -p agentgate-accounts --lib -- --ignored --nocapture owasp`.
+//! `AGENTGATE_MEASURE=1 cargo test --release -p agentgate-accounts --lib -- --nocapture owasp`.
 //! A password change costs one hash, plus one verification unless the caller authenticated
 //! with that very password (Basic).
 //!
