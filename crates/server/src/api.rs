@@ -169,7 +169,14 @@ async fn change(req: &HttpRequest, mut payload: web::Payload, state: &AppState) 
                 let basic = !auth::has_session_cookie(req) && reply.success != Media::Html;
                 auth::add_challenges(&mut response, basic);
             }
-            response.extensions_mut().insert(Outcome(e.error_type()));
+            // The two 503s differ for operators: a full hashing queue is load, an
+            // unreachable store is an incident.
+            let outcome = match e {
+                ApiError::StoreUnavailable => "StoreUnavailable",
+                ApiError::Busy { .. } => "Busy",
+                _ => e.error_type(),
+            };
+            response.extensions_mut().insert(Outcome(outcome));
             response
         }
     }
