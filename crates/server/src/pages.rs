@@ -14,7 +14,9 @@ use crate::i18n::Arg;
 use crate::respond::Reply;
 use crate::state::AppState;
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+// `connect-src 'self'` lets the page's own scripts (and a SPA on this origin) call the
+// endpoint with fetch() and the X-XSRF-TOKEN header; nothing else is allowed.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 /// The stylesheet, served from `/assets/agentgate.css` so the CSP needs no inline styles.
