@@ -9,7 +9,7 @@ use crate::i18n::Arg;
 /// Everything that can go wrong with a call, in the terms of SPEC §3 and §4.
 ///
 /// Each variant knows its HTTP status, its `ErrorType` and its message id; rendering into
-/// the negotiated format happens in [`crate::respond`].
+/// the negotiated format happens in the `respond` module.
 #[derive(Debug)]
 pub enum ApiError {
     /// The body could not be read as a request; `detail` names what and where.
