@@ -137,6 +137,17 @@ async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::Byte
     Ok(body)
 }
 
+/// Reads and drops what is left of the body, at most `limit` bytes.
+async fn drain(payload: &mut web::Payload, limit: usize) {
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = payload.next().await {
+        seen += chunk.len();
+        if seen > limit {
+            break;
+        }
+    }
+}
+
 fn declared_length(req: &HttpRequest) -> Option<u64> {
     req.headers()
         .get(header::CONTENT_LENGTH)?
@@ -164,6 +175,12 @@ async fn change(req: &HttpRequest, mut payload: web::Payload, state: &AppState) 
     match change_inner(req, &mut payload, state, &reply, content_type).await {
         Ok(response) => response,
         Err(e) => {
+            // A refusal before the body was read (401, 403) would leave it unread, and actix
+            // then closes the connection: clients would pay a new handshake per refusal.
+            // Reading what is left, within the limit, keeps the connection alive.
+            if !matches!(e, ApiError::PayloadTooLarge { .. }) {
+                drain(&mut payload, state.settings.body_limit).await;
+            }
             let mut response = reply.error(state, &e);
             if matches!(e, ApiError::Unauthorized | ApiError::XsrfInvalid) {
                 let basic = !auth::has_session_cookie(req) && reply.success != Media::Html;
