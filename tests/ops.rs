@@ -630,6 +630,8 @@ fn help_lists_every_option_with_its_variable() {
         "hashing-threads",
         "hashing-queue",
         "workers",
+        "pool-size",
+        "store-timeout",
         "public-url",
         "tls-cert",
         "tls-key",

@@ -150,6 +150,12 @@ struct ServeArgs {
     /// HTTP worker threads [default: the number of cores].
     #[arg(long, env = "AGENTGATE_WORKERS", value_name = "N")]
     workers: Option<usize>,
+    /// Connections in the user store's pool (SQLite uses at most 5) [default: 10].
+    #[arg(long, env = "AGENTGATE_POOL_SIZE", value_name = "N")]
+    pool_size: Option<u32>,
+    /// How long a request waits for a store connection before it gets 503 [default: 3s].
+    #[arg(long, env = "AGENTGATE_STORE_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    store_timeout: Option<Duration>,
     /// Public base URL behind a proxy, for addresses the gateway writes (WSDL).
     #[arg(long, env = "AGENTGATE_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
@@ -191,6 +197,9 @@ struct FileConfig {
     hashing_threads: Option<usize>,
     hashing_queue: Option<usize>,
     workers: Option<usize>,
+    pool_size: Option<u32>,
+    #[serde(default, deserialize_with = "file_duration")]
+    store_timeout: Option<Duration>,
     public_url: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -318,6 +327,15 @@ fn resolve(
     }
     if let Some(n) = serve.hashing_queue.or(file.hashing_queue) {
         accounts.hashing_queue = n;
+    }
+    if let Some(n) = serve.pool_size.or(file.pool_size) {
+        if n == 0 {
+            return Err(fail("--pool-size must be at least 1"));
+        }
+        accounts.max_connections = n;
+    }
+    if let Some(t) = serve.store_timeout.or(file.store_timeout) {
+        accounts.acquire_timeout = t;
     }
     let language = serve
         .default_language
@@ -771,6 +789,20 @@ mod tests {
         assert_eq!(r.settings.body_limit, 2048);
         assert_eq!(r.settings.default_language, "sv");
         assert_eq!(r.database, DEFAULT_DATABASE);
+    }
+
+    #[test]
+    fn the_store_pool_is_configurable() {
+        let file: FileConfig = toml::from_str("pool-size = 3\nstore-timeout = \"1s\"").unwrap();
+        let r = resolve(None, ServeArgs::default(), file).unwrap();
+        assert_eq!(r.accounts.max_connections, 3);
+        assert_eq!(r.accounts.acquire_timeout, Duration::from_secs(1));
+        let zero = ServeArgs {
+            pool_size: Some(0),
+            ..ServeArgs::default()
+        };
+        let err = resolve(None, zero, FileConfig::default()).err().unwrap();
+        assert!(err.0.contains("--pool-size"), "{err}");
     }
 
     #[test]
