@@ -63,7 +63,8 @@ fn layout(reply: &Reply, title: &str, main: &str) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} · agentgate</title>\n\
          <link rel=\"stylesheet\" href=\"/assets/agentgate.css\">\n</head>\n<body>\n\
-         <main class=\"card\">\n{main}\n</main>\n</body>\n</html>\n"
+         <div class=\"page\">\n<p class=\"brand\">agentgate</p>\n\
+         <main class=\"card\">\n{main}\n</main>\n</div>\n</body>\n</html>\n"
     )
 }
 
@@ -381,7 +382,7 @@ pub(crate) fn result_page(
         &title,
         &format!(
             "<h1>{title}</h1>\n<p class=\"message {class}\" role=\"status\">{}</p>\n\
-             <p><a class=\"button\" href=\"{link}\">{link_text}</a></p>",
+             <p class=\"actions\"><a class=\"button\" href=\"{link}\">{link_text}</a></p>",
             escape(&message)
         ),
     ))
@@ -397,19 +398,27 @@ pub(crate) fn error_page(
 ) -> HttpResponse {
     page_headers(&mut builder, reply);
     let status: StatusCode = err.status_code();
+    // A stale token is not a lost session: /password hands out a fresh one, or sends a
+    // browser without a session on to /login.
     let (link, text) = match err {
-        ApiError::Unauthorized | ApiError::XsrfInvalid => {
-            ("/login", t(state, reply, "SR_PAGE_LOG_IN"))
-        }
+        ApiError::Unauthorized => ("/login", t(state, reply, "SR_PAGE_LOG_IN")),
+        ApiError::XsrfInvalid => ("/password", t(state, reply, "SR_PAGE_TRY_AGAIN")),
         _ => ("/password", t(state, reply, "SR_PAGE_BACK")),
     };
-    let title = escape(status.canonical_reason().unwrap_or("Error"));
+    // The heading in the page's language; the status line as HTTP writes it.
+    let title = t(state, reply, "SR_PAGE_RESULT_TITLE");
+    let status_line = escape(&format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    ));
     let mut response = builder.body(layout(
         reply,
         &title,
         &format!(
             "<h1>{title}</h1>\n<p class=\"message error\" role=\"alert\">{}</p>\n\
-             <p><a class=\"button\" href=\"{link}\">{text}</a></p>",
+             <p class=\"actions\"><a class=\"button\" href=\"{link}\">{text}</a></p>\n\
+             <p class=\"status\">{status_line}</p>",
             escape(message)
         ),
     ));

@@ -93,7 +93,9 @@ test('the login page carries what password managers and people need', async () =
     const form = page.locator(`form[action="${ENDPOINT}"]`);
     assert.equal(await form.getAttribute('method'), 'post');
     assert.equal(await form.getAttribute('enctype'), null, 'the default: application/x-www-form-urlencoded');
-    assert.equal(await form.locator('input[autocomplete="username"]').inputValue(), 'heidi');
+    const username = form.locator('input[autocomplete="username"]');
+    assert.equal(await username.inputValue(), 'heidi');
+    assert.equal(await username.isVisible(), false, 'the user name for password managers is hidden');
     await shoot(page, 'login-autocomplete', { both: false });
   } finally {
     await page.context().close();
@@ -119,5 +121,25 @@ test('the change form and the GET of the endpoint send a browser without a sessi
     await shoot(page, 'no-session-redirect', { both: false });
   } finally {
     await page.context().close();
+  }
+});
+
+test('the pages follow a dark colour scheme', async () => {
+  const light = await newPage(browser, server);
+  const dark = await newPage(browser, server, { colorScheme: 'dark' });
+  try {
+    const background = (page) => page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+    await light.page.goto('/login');
+    await dark.page.goto('/login');
+    assert.equal(await background(light.page), 'rgb(243, 245, 248)');
+    assert.equal(await background(dark.page), 'rgb(18, 22, 28)');
+    await logIn(dark.page, 'heidi', 'Not-Her-Password-4');
+    assert.ok(await dark.page.isVisible('.message.error'));
+    await shoot(dark.page, 'dark-login-failed');
+    await logIn(dark.page, 'heidi', PASSWORD);
+    await shoot(dark.page, 'dark-change-form', { both: false });
+  } finally {
+    await light.context.close();
+    await dark.context.close();
   }
 });

@@ -37,6 +37,10 @@ async function assertRefused(page, response) {
   assert.ok(challenges.length > 0, 'a 401 carries challenges');
   assert.ok(!challenges.some((c) => /^basic/i.test(c)), `no Basic dialog for a browser: ${challenges}`);
   assert.equal((await page.textContent('.message.error')).trim(), XSRF_INVALID);
+  assert.equal(await page.textContent('h1'), 'Password change');
+  assert.equal((await page.textContent('.status')).trim(), '401 Unauthorized');
+  // The session still holds: the way on is a fresh form, not the login page.
+  assert.equal(await page.getAttribute('a.button', 'href'), '/password');
 }
 
 test('a form posted without the XSRF token is refused', async () => {
@@ -48,9 +52,10 @@ test('a form posted without the XSRF token is refused', async () => {
     const response = await changePassword(page, OLD, NEW);
     await assertRefused(page, response);
     await shoot(page, 'xsrf-missing');
+    await page.click('a.button');
+    await page.waitForURL('**/password');
 
     // Nothing changed: the same old password still works with the token in place.
-    await page.goto('/password');
     const ok = await changePassword(page, OLD, NEW);
     assert.equal(ok.status(), 200);
     assert.ok(await page.isVisible('.message.success'));
