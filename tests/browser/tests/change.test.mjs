@@ -23,6 +23,7 @@ before(async () => {
   await server.addUser('alice', OLD);
   await server.addUser('bob', OLD);
   await server.addUser('carol', OLD);
+  await server.addUser('olga', OLD);
 });
 
 after(async () => {
@@ -84,6 +85,16 @@ test('log in, change the password, log out, log in with the new one', async () =
     // The session that made the change stays open; the other one is revoked.
     await page.goto('/password');
     assert.equal(new URL(page.url()).pathname, '/password');
+    // The other browser still shows the form it loaded before; its post is refused
+    // (no Basic dialog) and leads to the login page.
+    const stale = await changePassword(other.page, NEW, 'Another-Fresh-Secret-55');
+    assert.equal(stale.status(), 401);
+    await assertPageHeaders(stale);
+    assert.ok(!(await stale.headerValues('www-authenticate')).some((c) => /^basic/i.test(c)));
+    assert.equal((await other.page.textContent('.message.error')).trim(), 'Authorization has been denied for this request.');
+    await shoot(other.page, 'change-session-revoked', { both: false });
+    await other.page.click('a.button');
+    await other.page.waitForURL('**/login');
     await other.page.goto('/password');
     assert.equal(new URL(other.page.url()).pathname, '/login', 'the other session is revoked');
 
@@ -95,6 +106,7 @@ test('log in, change the password, log out, log in with the new one', async () =
     assert.equal(logout.status(), 303);
     await page.waitForURL('**/login');
     assert.equal(await cookie(context, 'agentgate_session'), undefined);
+    assert.notEqual((await cookie(context, 'XSRF-TOKEN'))?.value, xsrf.value, 'the XSRF cookie is cleared');
     await page.goto('/password');
     assert.equal(new URL(page.url()).pathname, '/login', 'no session after logout');
 
@@ -167,6 +179,33 @@ test('a new password the policy refuses shows why', async () => {
     assert.equal(same.headers()['x-reason'], 'password-unchanged');
     assert.ok(await page.isVisible('.message.error'));
     await shoot(page, 'change-unchanged', { both: false });
+  } finally {
+    await context.close();
+  }
+});
+
+test('too many wrong current passwords lock changes for a while, said in a page', async () => {
+  const { context, page } = await newPage(browser, server);
+  try {
+    await logIn(page, 'olga', OLD);
+    for (let i = 1; i <= 5; i++) {
+      await page.goto('/password');
+      const wrong = await changePassword(page, `Wrong-Guess-Number-${i}0`, NEW);
+      assert.equal(wrong.status(), 200, `attempt ${i}`);
+      assert.equal(wrong.headers()['x-reason'], 'old-password-mismatch', `attempt ${i}`);
+    }
+    // Now even the right password waits (SPEC §4).
+    await page.goto('/password');
+    const locked = await changePassword(page, OLD, NEW);
+    assert.equal(locked.status(), 429);
+    await assertPageHeaders(locked);
+    const retryAfter = Number(locked.headers()['retry-after']);
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${locked.headers()['retry-after']}`);
+    assert.ok(await page.isVisible('.message.error'));
+    assert.equal(await page.textContent('h1'), 'Password change');
+    assert.equal((await page.textContent('.status')).trim(), '429 Too Many Requests');
+    assert.equal(await page.getAttribute('a.button', 'href'), '/password');
+    await shoot(page, 'change-throttled');
   } finally {
     await context.close();
   }
