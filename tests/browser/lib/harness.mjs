@@ -202,29 +202,42 @@ export async function shoot(page, name, { both = true } = {}) {
   if (before) await page.setViewportSize(before);
 }
 
-/** Fills the login form and submits it; resolves with the navigation's response. */
+/**
+ * Clicks a submit button and waits for the response to the post it makes and for the
+ * document that results (after any redirect) to have loaded, so that what a test reads next
+ * is never the page it left.
+ * @param {import('playwright-core').Page} page
+ * @param {string} button a selector
+ * @param {(r: import('playwright-core').Response) => boolean} isPost
+ */
+export async function submit(page, button, isPost) {
+  const loaded = page.waitForEvent('load');
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && isPost(r)),
+    page.click(button),
+  ]);
+  await loaded;
+  return response;
+}
+
+/** Fills the login form and submits it; resolves with the response to the post. */
 export async function logIn(page, username, password) {
-  if (!page.url().endsWith('/login')) await page.goto('/login');
+  if (new URL(page.url(), 'http://x').pathname !== '/login') await page.goto('/login');
   await page.fill('#username', username);
   await page.fill('#password', password);
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
-    page.click('form[action="/login"] button[type="submit"]'),
-  ]);
-  await page.waitForLoadState('load');
-  return response;
+  return submit(page, 'form[action="/login"] button[type="submit"]', (r) => new URL(r.url()).pathname === '/login');
 }
 
 /** Fills the change form and submits it; resolves with the endpoint's response. */
 export async function changePassword(page, oldPassword, newPassword) {
   await page.fill('#OldPassword', oldPassword);
   await page.fill('#NewPassword', newPassword);
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === ENDPOINT && r.request().method() === 'POST'),
-    page.click(`form[action="${ENDPOINT}"] button[type="submit"]`),
-  ]);
-  await page.waitForLoadState('load');
-  return response;
+  return submit(page, `form[action="${ENDPOINT}"] button[type="submit"]`, (r) => new URL(r.url()).pathname === ENDPOINT);
+}
+
+/** Clicks the logout button; resolves with the response to the post. */
+export function logOut(page) {
+  return submit(page, 'form[action="/logout"] button[type="submit"]', (r) => new URL(r.url()).pathname === '/logout');
 }
 
 /** The value of a cookie in the context, or undefined. */

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  Server, assertCleanMarkup, assertPageHeaders, changePassword, cookie, launch, logIn, newPage,
-  shoot,
+  Server, assertCleanMarkup, assertPageHeaders, changePassword, cookie, launch, logIn, logOut,
+  newPage, shoot,
 } from '../lib/harness.mjs';
 
 const OLD = 'Tranquil-Otter-Harbor-71';
@@ -50,10 +50,9 @@ test('log in, change the password and log out with JavaScript disabled', async (
 
     await page.click('a.button');
     await page.waitForURL('**/password');
-    await Promise.all([
-      page.waitForURL('**/login'),
-      page.click('form[action="/logout"] button[type="submit"]'),
-    ]);
+    const logout = await logOut(page);
+    assert.equal(logout.status(), 303);
+    assert.equal(new URL(page.url()).pathname, '/login');
     assert.equal(await cookie(context, 'agentgate_session'), undefined);
 
     await logIn(page, 'kim', NEW);

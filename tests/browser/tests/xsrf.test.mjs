@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  ENDPOINT, Server, assertPageHeaders, changePassword, cookie, launch, logIn, newPage, shoot,
+  ENDPOINT, Server, assertPageHeaders, changePassword, cookie, launch, logIn, logOut, newPage,
+  shoot,
 } from '../lib/harness.mjs';
 
 const OLD = 'Tranquil-Otter-Harbor-71';
@@ -135,10 +136,7 @@ test('logging out needs the XSRF token', async () => {
   try {
     await logIn(page, 'dave', NEW);
     await page.evaluate(() => document.querySelector('form[action="/logout"] input[name="XSRF_TOKEN"]').remove());
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/logout')),
-      page.click('form[action="/logout"] button[type="submit"]'),
-    ]);
+    const response = await logOut(page);
     assert.equal(response.status(), 401);
     await assertPageHeaders(response);
     await shoot(page, 'logout-without-xsrf', { both: false });
