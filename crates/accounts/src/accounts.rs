@@ -674,6 +674,12 @@ impl Accounts {
         self.inner.hasher.jobs()
     }
 
+    /// Time hashing jobs spent queued before a thread took them, summed since
+    /// [`open`](Accounts::open); with [`hashing_jobs`](Accounts::hashing_jobs), the mean wait.
+    pub fn hashing_wait(&self) -> std::time::Duration {
+        self.inner.hasher.waited()
+    }
+
     async fn check_password(
         &self,
         username: &str,

@@ -11,7 +11,7 @@
 //! `try_send` fails whenever a thread has finished a job but not yet come back to `recv`, so
 //! even one caller at a time would now and then be refused.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +36,8 @@ pub(crate) struct HashPool {
     capacity: usize,
     params: Params,
     jobs: Arc<AtomicUsize>,
+    /// Microseconds jobs spent queued before a thread took them, summed.
+    waited_micros: Arc<AtomicU64>,
 }
 
 impl HashPool {
@@ -70,6 +72,7 @@ impl HashPool {
             capacity,
             params,
             jobs: Arc::new(AtomicUsize::new(0)),
+            waited_micros: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -81,6 +84,11 @@ impl HashPool {
     /// Jobs accepted since the pool started.
     pub(crate) fn jobs(&self) -> usize {
         self.jobs.load(Ordering::Relaxed)
+    }
+
+    /// Time jobs spent waiting for a thread, summed over all jobs since the pool started.
+    pub(crate) fn waited(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
     }
 
     /// Hashes an (already normalised) password with the configured parameters.
@@ -100,7 +108,11 @@ impl HashPool {
     ) -> Result<T, Error> {
         let (reply, answer) = oneshot::channel();
         let depth = Arc::clone(&self.depth);
+        let waited = Arc::clone(&self.waited_micros);
+        let queued = std::time::Instant::now();
         let job: Job = Box::new(move || {
+            let micros = u64::try_from(queued.elapsed().as_micros()).unwrap_or(u64::MAX);
+            waited.fetch_add(micros, Ordering::Relaxed);
             let result = work();
             // Before the reply, so a caller that got its answer sees the job gone.
             depth.fetch_sub(1, Ordering::AcqRel);
@@ -218,6 +230,19 @@ mod tests {
         assert!(!pool.verify("Secret".into(), phc).await.unwrap());
         assert_eq!(pool.jobs(), 3);
         assert_eq!(pool.depth(), 0);
+    }
+
+    #[tokio::test]
+    async fn queued_jobs_add_their_wait() {
+        let pool = HashPool::new(CHEAP, 1, 4).unwrap();
+        let (a, b, c) = tokio::join!(
+            pool.hash("one".into()),
+            pool.hash("two".into()),
+            pool.hash("three".into())
+        );
+        assert!(a.is_ok() && b.is_ok() && c.is_ok());
+        // One thread: the second and third jobs waited at least one hash each.
+        assert!(pool.waited() > std::time::Duration::ZERO);
     }
 
     #[tokio::test]

@@ -166,6 +166,9 @@ pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
         .set(state.accounts.hashing_queue_depth() as f64);
     metrics::counter!("agentgate_hashing_jobs_total")
         .absolute(state.accounts.hashing_jobs() as u64);
+    // Summed wait before a hashing thread took a job; divided by the jobs, the mean wait.
+    metrics::gauge!("agentgate_hashing_wait_seconds_total")
+        .set(state.accounts.hashing_wait().as_secs_f64());
     let body = state
         .metrics
         .as_ref()
