@@ -134,8 +134,20 @@ fn login_form(
     )
 }
 
-/// `GET /login`: the sign-in form with a fresh login XSRF token in cookie and form.
+/// `GET /login`: the sign-in form with a fresh login XSRF token in cookie and form. A
+/// browser that is signed in already goes on to the change form instead: the login token
+/// would displace its session's token from the `XSRF-TOKEN` cookie, which scripts read for
+/// `X-XSRF-TOKEN`.
 pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        let client = Client {
+            address: req.peer_addr().map(|a| a.ip()),
+        };
+        let session = Credential::Session(cookie.value());
+        if state.accounts.authenticate(session, &client).await.is_ok() {
+            return see_other("/password");
+        }
+    }
     let reply = Reply::lenient(&req, &state);
     let token = state.accounts.login_xsrf_token();
     let mut builder = HttpResponse::Ok();
@@ -217,11 +229,15 @@ pub(crate) async fn login(
     }
 }
 
-fn redirect_to_login() -> HttpResponse {
+fn see_other(location: &'static str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/login"))
+        .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
+}
+
+fn redirect_to_login() -> HttpResponse {
+    see_other("/login")
 }
 
 /// The change form; the hidden token holds the same value as the `XSRF-TOKEN` cookie.

@@ -85,3 +85,21 @@ test('fetch() with X-XSRF-TOKEN from the cookie gets true or false', async () =>
     await context.close();
   }
 });
+
+test('a signed-in browser opening /login keeps the token its scripts use', async () => {
+  const { context, page } = await newPage(browser, server);
+  try {
+    await logIn(page, 'judy', OLD);
+    const before = await page.evaluate(() => document.cookie);
+    // Signed in already: /login sends the browser on to the form, the cookie unchanged.
+    const response = await page.goto('/login');
+    assert.equal(new URL(page.url()).pathname, '/password');
+    assert.equal(response.request().redirectedFrom()?.url(), server.url('/login'));
+    assert.equal(await page.evaluate(() => document.cookie), before);
+    const wrong = await call(page, JSON.stringify({ OldPassword: 'Not-The-Password-99', NewPassword: NEW }));
+    assert.equal(wrong.status, 200);
+    assert.equal(wrong.body, 'false');
+  } finally {
+    await context.close();
+  }
+});
