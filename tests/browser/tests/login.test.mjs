@@ -143,3 +143,28 @@ test('the pages follow a dark colour scheme', async () => {
     await dark.context.close();
   }
 });
+
+test('what a user typed comes back as text, never as markup', async () => {
+  const { context, page } = await newPage(browser, server);
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  try {
+    const typed = `"><img src=x id=injected onerror=alert(1)>&amp;'<b>`;
+    const response = await logIn(page, typed, 'Wrong-Password-Entirely-1');
+    assert.equal(response.status(), 200);
+    assert.equal(await page.inputValue('#username'), typed);
+    assert.equal(await page.locator('#injected, main b').count(), 0);
+
+    // A user name with markup in it, signed in: shown and carried as text.
+    const odd = 'ö<b>&"x\'';
+    await server.addUser(odd, PASSWORD);
+    await logIn(page, odd, PASSWORD);
+    assert.equal(new URL(page.url()).pathname, '/password');
+    assert.equal((await page.textContent('.who')).trim(), `Signed in as ${odd}`);
+    assert.equal(await page.inputValue('input[autocomplete="username"]'), odd);
+    assert.equal(await page.locator('main b').count(), 0);
+    assert.deepEqual(dialogs, []);
+  } finally {
+    await context.close();
+  }
+});
