@@ -103,7 +103,8 @@ export class Server {
       child.stderr.setEncoding('utf8').on('data', (d) => {
         server.output += d;
         pending += d;
-        const m = /agentgate listening on (http:\/\/\S+)/.exec(pending);
+        // Only a whole line: a chunk may end in the middle of the address.
+        const m = /agentgate listening on (https?:\/\/\S+)\r?\n/.exec(pending);
         if (m) {
           clearTimeout(timer);
           pending = '';
