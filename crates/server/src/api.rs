@@ -78,51 +78,18 @@ fn describe(req: &HttpRequest, state: &AppState) -> HttpResponse {
 /// `$select`: letters, digits, `_`, `.`, `/`, `,` and spaces (SPEC §1). It cannot narrow
 /// a bool, so a valid one changes nothing.
 fn select_is_valid(query: &str) -> bool {
-    for (key, value) in form_pairs(query) {
-        if key.eq_ignore_ascii_case("$select")
-            && !value
+    // Decoding is lossy (a bad escape becomes U+FFFD), which the character check refuses
+    // like any other bad character.
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default();
+    pairs.iter().all(|(key, value)| {
+        !key.eq_ignore_ascii_case("$select")
+            || value
                 .chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | ',' | ' '))
-        {
-            return false;
-        }
-    }
-    true
-}
-
-fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode_lossy(k), percent_decode_lossy(v))
     })
 }
 
-/// Query strings only feed the `$select` check, where a bad escape is as invalid as a bad
-/// character, so U+FFFD (which fails the check) is a fine stand-in here.
-fn percent_decode_lossy(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Reads the body up to the limit; `None` when it is over.
+/// Reads the body up to the limit; over it, [`ApiError::PayloadTooLarge`].
 async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
