@@ -186,6 +186,32 @@ pub struct UserSummary {
     pub changed_at: SystemTime,
 }
 
+/// Connects to a SQLite file, migrates it and reads the server secret. Processes that open a
+/// new file at the same moment (two `agentgate user add` in a script, a server starting
+/// beside one) contend for SQLite's locks while the file is created and switched to WAL, and
+/// SQLite may answer `SQLITE_BUSY` at once rather than wait (when waiting could deadlock).
+/// Setup is idempotent, so it is tried again, within `acquire_timeout`.
+async fn open_sqlite(url: &str, config: &Config) -> Result<(Backend, Vec<u8>), Error> {
+    let deadline = std::time::Instant::now() + config.acquire_timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let attempt = async {
+            let store = SqliteStore::connect(url, config).await?;
+            store.migrate().await?;
+            let key = store.server_secret(&secret::new_key()).await?;
+            Ok::<_, Error>((Backend::Sqlite(store), key))
+        };
+        match attempt.await {
+            Err(e) if e.is_sqlite_busy() && std::time::Instant::now() + pause < deadline => {
+                tracing::debug!(error = %e, "SQLite busy while opening; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            result => return result,
+        }
+    }
+}
+
 impl Accounts {
     /// Opens the store at `database_url`, migrating it, and starts the hashing threads.
     ///
@@ -204,34 +230,23 @@ impl Accounts {
     /// `config.acquire_timeout`, [`Error::Store`] when a migration fails, [`Error::Hash`]
     /// for invalid Argon2 parameters.
     pub async fn open(database_url: &str, config: Config) -> Result<Accounts, Error> {
-        let backend = if database_url.starts_with("sqlite:") {
-            Backend::Sqlite(SqliteStore::connect(database_url, &config).await?)
+        // First, so invalid Argon2 parameters are refused before a database is created.
+        let hasher = HashPool::new(config.hash, config.hashing_threads, config.hashing_queue)?;
+        let (backend, key) = if database_url.starts_with("sqlite:") {
+            open_sqlite(database_url, &config).await?
         } else if database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://")
         {
-            Backend::Postgres(PgStore::connect(database_url, &config).await?)
+            let store = PgStore::connect(database_url, &config).await?;
+            store.migrate().await?;
+            let key = store.server_secret(&secret::new_key()).await?;
+            (Backend::Postgres(store), key)
         } else {
             let scheme = database_url.split(':').next().unwrap_or_default();
             return Err(Error::InvalidDatabaseUrl(format!(
                 "unsupported scheme {scheme:?}: expected sqlite: or postgres:"
             )));
         };
-        Accounts::with_backend(backend, config).await
-    }
-
-    async fn with_backend(backend: Backend, config: Config) -> Result<Accounts, Error> {
-        let hasher = HashPool::new(config.hash, config.hashing_threads, config.hashing_queue)?;
-        match &backend {
-            Backend::Sqlite(store) => store.migrate().await?,
-            Backend::Postgres(store) => store.migrate().await?,
-        }
-        let candidate = secret::new_key();
-        let key = match &backend {
-            Backend::Sqlite(store) => store.server_secret(&candidate).await?,
-            Backend::Postgres(store) => store.server_secret(&candidate).await?,
-        };
-        // Made once, on the pool, with the configured cost: a dummy verification then costs
-        // exactly what a real one does.
         let dummy_hash = hasher.hash(secret::random_credential("")).await?;
         Ok(Accounts {
             inner: Arc::new(Inner {

@@ -62,6 +62,27 @@ impl Error {
     }
 }
 
+impl Error {
+    /// SQLite's `SQLITE_BUSY` or `SQLITE_LOCKED`: another connection holds the lock this one
+    /// needs, and SQLite did not (or could not) wait for it.
+    pub(crate) fn is_sqlite_busy(&self) -> bool {
+        match self {
+            Error::Unavailable(sqlx::Error::Database(db))
+            | Error::Store(sqlx::Error::Database(db)) => {
+                matches!(sqlite_primary_code(&**db), Some(5 | 6))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A SQLite error's primary result code: sqlx turns extended codes on, so `SQLITE_BUSY_SNAPSHOT`
+/// arrives as 517, whose low byte is `SQLITE_BUSY` (5).
+fn sqlite_primary_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    Some(db.code()?.parse::<i32>().ok()? & 0xff)
+}
+
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -69,13 +90,15 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
+        // SQLite: busy or locked after the busy timeout (every extended variant).
+        sqlx::Error::Database(db) if sqlite_primary_code(&**db).is_some() => {
+            matches!(sqlite_primary_code(&**db), Some(5 | 6))
+        }
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // PostgreSQL: class 08 (connection exception), 57P01-57P03 (shutdown, cannot
-            // connect now), 53300 (too many connections). SQLite: 5 SQLITE_BUSY, 6
-            // SQLITE_LOCKED after the busy timeout.
-            code.starts_with("08")
-                || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+            // connect now), 53300 (too many connections).
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
         }
         _ => false,
     }

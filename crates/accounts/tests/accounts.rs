@@ -1519,3 +1519,32 @@ async fn a_store_outage_is_unavailable_changes_nothing_and_heals() {
     })
     .await;
 }
+
+/// Several processes creating the same new SQLite file at once (two `agentgate user add` in
+/// a script) contend for its locks while it is created and switched to WAL; every one must
+/// open it, not answer "database is locked". Connections of one process take SQLite's locks
+/// as separate processes would, so separate `Accounts` stand in for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_files_can_be_created_by_several_openers_at_once() {
+    for round in 0..10 {
+        let dir = std::env::temp_dir().join(format!("agentgate-accounts-{}", unique_name()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Arc::new(Db::Sqlite { dir: dir.clone() });
+        let openers: Vec<_> = (0..4)
+            .map(|n| {
+                let db = Arc::clone(&db);
+                tokio::spawn(async move {
+                    let accounts = Accounts::open(&db.url(), cheap()).await?;
+                    accounts.add_user(&format!("user{n}"), PASSWORD).await
+                })
+            })
+            .collect();
+        for (n, opener) in openers.into_iter().enumerate() {
+            let outcome = opener.await.unwrap();
+            assert!(outcome.is_ok(), "round {round}, opener {n}: {outcome:?}");
+        }
+        let users = db.strings("SELECT username FROM users ORDER BY username").await;
+        assert_eq!(users, ["user0", "user1", "user2", "user3"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

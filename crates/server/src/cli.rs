@@ -434,10 +434,41 @@ async fn open(resolved: &Resolved) -> Result<Accounts, Failure> {
         .await
         .map_err(|e| {
             fail(format!(
-                "cannot open the user store {}: {e}",
-                redact_url(&resolved.database)
+                "cannot open the user store {}: {}",
+                redact_url(&resolved.database),
+                redact_password(&resolved.database, &with_causes(&e))
             ))
         })
+}
+
+/// An error and its causes, `outer: inner: innermost`, so an operator sees what the driver
+/// said ("database is locked", "connection refused"), not only "unavailable".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `text` with the URL's password, should a driver message ever quote it, replaced by `***`.
+fn redact_password(url: &str, text: &str) -> String {
+    let password = match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            url[scheme + 3..at].split_once(':').map(|(_, p)| p)
+        }
+        _ => None,
+    };
+    match password {
+        Some(p) if !p.is_empty() => text.replace(p, "***"),
+        _ => text.to_owned(),
+    }
 }
 
 /// A database URL without its password, for messages.
@@ -823,5 +854,38 @@ mod tests {
             "postgres://app:***@db:5432/x"
         );
         assert_eq!(redact_url("sqlite://agentgate.db"), "sqlite://agentgate.db");
+        assert_eq!(
+            redact_password("postgres://app:s3cret@db/x", "auth failed for s3cret"),
+            "auth failed for ***"
+        );
+        assert_eq!(redact_password("sqlite://a.db", "locked"), "locked");
+    }
+
+    #[test]
+    fn store_errors_name_their_cause() {
+        #[derive(Debug)]
+        struct Inner;
+        impl std::fmt::Display for Inner {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("database is locked")
+            }
+        }
+        impl std::error::Error for Inner {}
+        #[derive(Debug)]
+        struct Outer(Inner);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("user store unavailable")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert_eq!(
+            with_causes(&Outer(Inner)),
+            "user store unavailable: database is locked"
+        );
     }
 }
