@@ -11,13 +11,14 @@
 //! `try_send` fails whenever a thread has finished a job but not yet come back to `recv`, so
 //! even one caller at a time would now and then be refused.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use tokio::sync::oneshot;
 
@@ -154,27 +155,87 @@ pub(crate) fn argon2_params(params: HashParams) -> Result<Params, Error> {
     .map_err(|e| Error::Hash(format!("invalid Argon2 parameters: {e}")))
 }
 
+/// The largest working memory a thread keeps between hashes (64 MiB). The default cost
+/// needs 19 MiB; a stored hash of a higher cost than this still verifies, on memory of its
+/// own.
+const KEPT_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// Argon2's working memory, kept by each thread that hashes. Allocating 19 MiB per hash
+    /// and giving it back costs page faults and clearing, about 4% of a hash; Argon2 writes
+    /// every block before reading it, so reuse needs no clearing. (Freed memory would hold
+    /// the same derived state until reused, so keeping it shows no more than before.)
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 into `out`, on this thread's kept memory when it is big enough to keep.
+fn hash_into(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    let blocks = argon2.params().block_count();
+    let result = if blocks > KEPT_BLOCKS {
+        argon2.hash_password_into(password, salt, out)
+    } else {
+        MEMORY.with_borrow_mut(|memory| {
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        })
+    };
+    result.map_err(|e| Error::Hash(e.to_string()))
+}
+
 /// A PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash` with a fresh 128-bit salt.
 pub(crate) fn hash_with(params: &Params, password: &str) -> Result<String, Error> {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| Error::Hash(e.to_string()))
+    let encoded_salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let mut raw = [0u8; Output::MAX_LENGTH];
+    let raw = raw
+        .get_mut(..output_len)
+        .ok_or_else(|| Error::Hash("output too long".into()))?;
+    hash_into(&argon2, password.as_bytes(), &salt, raw)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| Error::Hash(e.to_string()))?,
+        salt: Some(encoded_salt.as_salt()),
+        hash: Some(Output::new(raw).map_err(|e| Error::Hash(e.to_string()))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verification takes algorithm, version and parameters from the PHC string itself, so older
 /// and weaker hashes keep verifying until the next change replaces them. The comparison of
 /// outputs is constant-time (`password_hash::Output`'s `PartialEq`).
 pub(crate) fn verify_with(password: &str, phc: &str) -> Result<bool, Error> {
-    let hash = PasswordHash::new(phc).map_err(|e| Error::Hash(format!("stored hash: {e}")))?;
-    match Argon2::default().verify_password(password.as_bytes(), &hash) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(e) => Err(Error::Hash(e.to_string())),
-    }
+    let stored = |e: argon2::password_hash::Error| Error::Hash(format!("stored hash: {e}"));
+    let hash = PasswordHash::new(phc).map_err(stored)?;
+    let algorithm = Algorithm::try_from(hash.algorithm).map_err(stored)?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|e| Error::Hash(format!("stored hash: {e}")))?
+        .unwrap_or_default();
+    let params = Params::try_from(&hash).map_err(stored)?;
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return Err(Error::Hash("stored hash: no salt or no output".into()));
+    };
+    let mut salt_buffer = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buffer).map_err(stored)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut raw = [0u8; Output::MAX_LENGTH];
+    let raw = &mut raw[..expected.len()];
+    hash_into(&argon2, password.as_bytes(), salt, raw)?;
+    let computed = Output::new(raw).map_err(stored)?;
+    Ok(computed == expected)
 }
 
 #[cfg(test)]
@@ -193,6 +254,63 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{phc}");
         assert!(verify_with("pässword", &phc).unwrap());
         assert!(!verify_with("password", &phc).unwrap());
+    }
+
+    /// The kept memory grows for a costlier hash and is reused, at the right size, for a
+    /// cheaper one after it; a hash costlier than what is kept runs on memory of its own.
+    #[test]
+    fn hashes_of_every_cost_verify_on_one_thread() {
+        let costs = [
+            CHEAP,
+            HashParams {
+                memory_kib: 4096,
+                iterations: 1,
+                parallelism: 1,
+            },
+            HashParams {
+                memory_kib: 2048,
+                iterations: 2,
+                parallelism: 2,
+            },
+            HashParams {
+                memory_kib: KEPT_BLOCKS as u32 + 8,
+                iterations: 1,
+                parallelism: 1,
+            },
+            CHEAP,
+        ];
+        for cost in costs {
+            let params = argon2_params(cost).unwrap();
+            let phc = hash_with(&params, "pässword").unwrap();
+            let reference = PasswordHash::new(&phc).unwrap();
+            // What RustCrypto's own verifier says, with memory it allocates itself.
+            use argon2::password_hash::PasswordVerifier;
+            assert!(
+                Argon2::default()
+                    .verify_password("pässword".as_bytes(), &reference)
+                    .is_ok()
+            );
+            assert!(verify_with("pässword", &phc).unwrap(), "{phc}");
+            assert!(!verify_with("password", &phc).unwrap(), "{phc}");
+        }
+    }
+
+    /// A hash made by RustCrypto's `PasswordHasher` (memory of its own) verifies here, and
+    /// one made here has the same output for the same salt.
+    #[test]
+    fn the_phc_strings_match_rustcryptos_own() {
+        use argon2::password_hash::PasswordHasher;
+        let params = argon2_params(CHEAP).unwrap();
+        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"secret", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_with("secret", &theirs).unwrap());
+        assert!(!verify_with("Secret", &theirs).unwrap());
+        let ours = hash_with(&argon2_params(CHEAP).unwrap(), "secret").unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{ours} vs {theirs}");
+        assert!(ours.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{ours}");
     }
 
     #[test]
