@@ -1543,7 +1543,9 @@ async fn sqlite_files_can_be_created_by_several_openers_at_once() {
             let outcome = opener.await.unwrap();
             assert!(outcome.is_ok(), "round {round}, opener {n}: {outcome:?}");
         }
-        let users = db.strings("SELECT username FROM users ORDER BY username").await;
+        let users = db
+            .strings("SELECT username FROM users ORDER BY username")
+            .await;
         assert_eq!(users, ["user0", "user1", "user2", "user3"]);
         let _ = std::fs::remove_dir_all(&dir);
     }
