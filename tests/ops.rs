@@ -322,6 +322,57 @@ fn json_logs_are_one_object_per_line_and_request_ids_round_trip() {
     assert!(log.contains(&made), "the made id is logged too");
 }
 
+/// Logs written to a pipe (a file, journald) carry no terminal colours; every request's line
+/// arrives, none is counted as dropped, and what is still queued when SIGTERM comes is
+/// written before the process exits.
+#[test]
+fn logs_to_a_pipe_are_plain_and_complete_through_shutdown() {
+    let mut server = Server::start(&[]);
+    let requests = 300;
+    for n in 0..requests {
+        let r = client()
+            .get(server.url("/healthz"))
+            .header("X-Request-Id", format!("plain-log-{n}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("agentgate_log_lines_dropped_total 0"),
+        "{metrics}"
+    );
+    assert!(
+        server.terminate(Duration::from_secs(20)),
+        "exits on SIGTERM"
+    );
+    // The reader thread may still be collecting the last lines the process wrote.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let count = |log: &str| {
+        (0..requests)
+            .filter(|n| log.contains(&format!("request_id=plain-log-{n} ")))
+            .count()
+    };
+    while count(&server.log()) < requests && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log();
+    assert_eq!(
+        count(&log),
+        requests,
+        "every request line is written: {log}"
+    );
+    assert!(
+        !log.contains('\u{1b}'),
+        "no ANSI escapes in a piped log: {log}"
+    );
+}
+
 #[test]
 fn metrics_count_requests_by_route_media_type_status_and_outcome() {
     let server = Server::start(&[]);

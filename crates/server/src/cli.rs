@@ -416,17 +416,38 @@ fn resolve(
     })
 }
 
-fn init_logging(json: bool) {
+/// The most log lines waiting for the writer thread; past it, lines are dropped and counted
+/// (`agentgate_log_lines_dropped_total`) rather than held: a flood cannot grow memory through
+/// the log, nor slow requests down to the speed of stderr.
+const LOG_LINES_QUEUED: usize = 16 * 1024;
+
+/// Logs go to stderr from a thread of their own, in batches: a request's line is formatted on
+/// its worker and handed over, and the write system calls happen elsewhere. Keep the guard
+/// until the end: dropping it writes what is still queued.
+fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_LINES_QUEUED)
+        .lossy(true)
+        .thread_name("agentgate-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+    crate::metrics::count_dropped_log_lines(writer.error_counter());
+    // Colours only for a terminal: a log file or journald gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi)
+        .with_writer(writer);
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    guard
 }
 
 async fn open(resolved: &Resolved) -> Result<Accounts, Failure> {
@@ -739,7 +760,7 @@ fn demo_curl_lines(url: &str) -> Vec<String> {
 }
 
 async fn serve_forever(resolved: Resolved, accounts: Option<Accounts>) -> Result<(), Failure> {
-    init_logging(resolved.log_json);
+    let _log = init_logging(resolved.log_json);
     // Read the certificate before opening the store: a bad file is a start-up error.
     let tls = match &resolved.tls {
         Some((cert, key)) => Some(tls::server_config(cert, key).map_err(fail)?),

@@ -20,6 +20,15 @@ pub(crate) struct Outcome(pub(crate) &'static str);
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
 
+/// Log lines the writer thread had no room for (see `cli::init_logging`).
+static DROPPED_LOG_LINES: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+    std::sync::OnceLock::new();
+
+/// Exports, at each scrape, how many log lines were dropped by this writer.
+pub(crate) fn count_dropped_log_lines(counter: tracing_appender::non_blocking::ErrorCounter) {
+    let _ = DROPPED_LOG_LINES.set(counter);
+}
+
 /// Installs the process-wide Prometheus recorder, once; later calls get `None`.
 pub fn install_recorder() -> Option<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
@@ -51,17 +60,7 @@ fn route(path: &str) -> &'static str {
     }
 }
 
-fn media_label(value: Option<&HeaderValue>) -> String {
-    let essence = value
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+fn media_label(value: Option<&HeaderValue>) -> &'static str {
     // Only types we know become labels; anything else is "other".
     const KNOWN: [&str; 12] = [
         "application/json",
@@ -77,13 +76,53 @@ fn media_label(value: Option<&HeaderValue>) -> String {
         "text/plain",
         "application/soap+xml",
     ];
+    let Some(value) = value else { return "none" };
+    let essence = value
+        .as_bytes()
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default();
+    let essence = essence.trim_ascii();
     if essence.is_empty() {
-        "none".to_owned()
-    } else if KNOWN.contains(&essence.as_str()) {
-        essence
-    } else {
-        "other".to_owned()
+        return "none";
     }
+    KNOWN
+        .iter()
+        .find(|known| known.as_bytes().eq_ignore_ascii_case(essence))
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The status label without an allocation for the statuses this service answers.
+fn status_label(status: u16) -> metrics::SharedString {
+    const COMMON: [(u16, &str); 16] = [
+        (200, "200"),
+        (303, "303"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (406, "406"),
+        (408, "408"),
+        (413, "413"),
+        (415, "415"),
+        (422, "422"),
+        (429, "429"),
+        (431, "431"),
+        (500, "500"),
+        (503, "503"),
+    ];
+    match COMMON.iter().find(|(code, _)| *code == status) {
+        Some((_, label)) => metrics::SharedString::const_str(label),
+        None => metrics::SharedString::from(status.to_string()),
+    }
+}
+
+/// This process's id, read once: `std::process::id` is a system call.
+fn process_id() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(std::process::id)
 }
 
 /// The middleware: request id, timing, one log line, counters.
@@ -101,13 +140,14 @@ pub(crate) async fn observe(
         .unwrap_or_else(|| {
             format!(
                 "{:08x}-{:x}",
-                std::process::id(),
+                process_id(),
                 REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
             )
         });
-    let method = req.method().to_string();
-    let path = req.path().to_owned();
-    let route = route(&path);
+    let method = req.method().clone();
+    let route = route(req.path());
+    // The path is kept only for the log line, and only when that line will be written.
+    let path = tracing::enabled!(tracing::Level::INFO).then(|| req.path().to_owned());
     let request_media = media_label(req.headers().get(header::CONTENT_TYPE));
 
     let mut res = next.call(req).await?;
@@ -127,9 +167,9 @@ pub(crate) async fn observe(
     metrics::counter!(
         "agentgate_requests_total",
         "route" => route,
-        "request_media_type" => request_media.clone(),
-        "response_media_type" => response_media.clone(),
-        "status" => status.to_string(),
+        "request_media_type" => request_media,
+        "response_media_type" => response_media,
+        "status" => status_label(status),
         "outcome" => outcome,
     )
     .increment(1);
@@ -141,12 +181,13 @@ pub(crate) async fn observe(
     tracing::info!(
         request_id = %id,
         method = %method,
-        path = %path,
+        path = %path.as_deref().unwrap_or_default(),
         status,
         request_media_type = %request_media,
         response_media_type = %response_media,
         outcome,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
+        duration_ms = elapsed.as_micros() as f64 / 1000.0,
         "request"
     );
     Ok(res)
@@ -169,6 +210,10 @@ pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
     // Summed wait before a hashing thread took a job; divided by the jobs, the mean wait.
     metrics::gauge!("agentgate_hashing_wait_seconds_total")
         .set(state.accounts.hashing_wait().as_secs_f64());
+    if let Some(dropped) = DROPPED_LOG_LINES.get() {
+        metrics::counter!("agentgate_log_lines_dropped_total")
+            .absolute(dropped.dropped_lines() as u64);
+    }
     let body = state
         .metrics
         .as_ref()
@@ -195,6 +240,13 @@ mod tests {
             route("/Remote/Services88/User.svc"),
             "/Remote/Services/User.svc"
         );
+    }
+
+    #[test]
+    fn status_labels_are_the_numbers() {
+        for status in [200, 401, 503, 299, 599] {
+            assert_eq!(&*status_label(status), status.to_string());
+        }
     }
 
     #[test]
