@@ -180,6 +180,20 @@ fn sigkill_in_the_middle_of_a_change_load_loses_no_answered_change() {
     }
 }
 
+/// Hashing jobs waiting or running, from `/metrics`.
+fn queue_depth(base: &str) -> u64 {
+    let metrics = client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("agentgate_hashing_queue_depth "))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .map_or(0, |n| n as u64)
+}
+
 #[test]
 fn sigterm_lets_the_changes_in_flight_finish() {
     const USERS: usize = 6;
@@ -216,8 +230,13 @@ fn sigterm_lets_the_changes_in_flight_finish() {
         })
         .collect();
     sent.wait();
-    // Long enough for every request to be read and waiting on the hashing pool.
-    std::thread::sleep(Duration::from_millis(300));
+    // SIGTERM once the requests are in and hashing work is queued behind the running job (a
+    // fixed pause would be too short on a slow machine and too long on a fast one).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queue_depth(&url) < 3 {
+        assert!(Instant::now() < deadline, "the changes never queued up");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let terminated_at = Instant::now();
     assert!(
         server.terminate(Duration::from_secs(30)),
