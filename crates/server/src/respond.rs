@@ -234,17 +234,38 @@ impl Reply {
     }
 
     fn api_headers(&self, builder: &mut HttpResponseBuilder, media: MediaType) {
-        let charset = match self.charset {
-            codec::Charset::Utf8 => "utf-8",
-            _ => "utf-16",
-        };
-        builder.insert_header((
-            header::CONTENT_TYPE,
-            format!("{}; charset={charset}", media.as_str()),
-        ));
+        builder.insert_header((header::CONTENT_TYPE, content_type(media, self.charset)));
         builder.insert_header((header::VARY, negotiation::VARY));
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
     }
+}
+
+/// `Content-Type` of an answer: made once per media type and charset, not per response.
+fn content_type(media: MediaType, charset: codec::Charset) -> HeaderValue {
+    static VALUES: LazyLock<Vec<(MediaType, bool, HeaderValue)>> = LazyLock::new(|| {
+        let mut values = Vec::new();
+        for media in MediaType::RESPONSE
+            .into_iter()
+            .chain([MediaType::ProblemJson, MediaType::ProblemXml])
+        {
+            for (utf8, name) in [(true, "utf-8"), (false, "utf-16")] {
+                let value = format!("{}; charset={name}", media.as_str());
+                let value = HeaderValue::from_str(&value).expect("a media type is a header value");
+                values.push((media, utf8, value));
+            }
+        }
+        values
+    });
+    let utf8 = charset == codec::Charset::Utf8;
+    VALUES
+        .iter()
+        .find(|(m, u, _)| *m == media && *u == utf8)
+        .map(|(_, _, value)| value.clone())
+        .unwrap_or_else(|| {
+            let name = if utf8 { "utf-8" } else { "utf-16" };
+            HeaderValue::from_str(&format!("{}; charset={name}", media.as_str()))
+                .expect("a media type is a header value")
+        })
 }
 
 fn add_error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {
