@@ -125,6 +125,51 @@ fn process_id() -> u32 {
     *ID.get_or_init(std::process::id)
 }
 
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The labels of `agentgate_requests_total`; every value but the status is a static string
+/// from a closed set, so the set of label combinations stays small.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct RequestLabels {
+    route: &'static str,
+    request_media: &'static str,
+    response_media: &'static str,
+    status: u16,
+    outcome: &'static str,
+}
+
+/// The request counter and duration histogram for these labels. Looking a handle up in the
+/// recorder hashes and compares the whole key, a few thousand instructions a request; each
+/// worker thread keeps the handles it has used instead. (`serve` installs the recorder
+/// before the workers start, so no handle is taken from the no-op recorder.)
+fn request_metrics(labels: RequestLabels) -> (metrics::Counter, metrics::Histogram) {
+    thread_local! {
+        static HANDLES: std::cell::RefCell<
+            std::collections::HashMap<RequestLabels, (metrics::Counter, metrics::Histogram)>,
+        > = std::cell::RefCell::default();
+    }
+    HANDLES.with_borrow_mut(|handles| {
+        handles
+            .entry(labels)
+            .or_insert_with(|| {
+                let counter = metrics::counter!(
+                    "agentgate_requests_total",
+                    "route" => labels.route,
+                    "request_media_type" => labels.request_media,
+                    "response_media_type" => labels.response_media,
+                    "status" => status_label(labels.status),
+                    "outcome" => labels.outcome,
+                );
+                let histogram = metrics::histogram!(
+                    "agentgate_request_duration_seconds",
+                    "route" => labels.route
+                );
+                (counter, histogram)
+            })
+            .clone()
+    })
+}
+
 /// The middleware: request id, timing, one log line, counters.
 pub(crate) async fn observe(
     req: ServiceRequest,
@@ -133,7 +178,7 @@ pub(crate) async fn observe(
     let started = Instant::now();
     let id = req
         .headers()
-        .get("x-request-id")
+        .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
@@ -160,21 +205,18 @@ pub(crate) async fn observe(
         .get::<Outcome>()
         .map_or("none", |o| o.0);
     if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
     let elapsed = started.elapsed();
-    metrics::counter!(
-        "agentgate_requests_total",
-        "route" => route,
-        "request_media_type" => request_media,
-        "response_media_type" => response_media,
-        "status" => status_label(status),
-        "outcome" => outcome,
-    )
-    .increment(1);
-    metrics::histogram!("agentgate_request_duration_seconds", "route" => route)
-        .record(elapsed.as_secs_f64());
+    let (requests, duration) = request_metrics(RequestLabels {
+        route,
+        request_media,
+        response_media,
+        status,
+        outcome,
+    });
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
     if is_store_error(route, status, outcome) {
         metrics::counter!("agentgate_store_errors_total", "route" => route).increment(1);
     }

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use agentgate_codec::{self as codec, MediaType};
 use agentgate_negotiation::{self as negotiation, Fallback, Language, LanguageChoice, Offer};
@@ -88,7 +88,13 @@ pub(crate) struct Reply {
     pub(crate) zone: negotiation::TimeZoneChoice,
 }
 
-fn header_str<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+/// SuperOffice's own request headers (SPEC §7). Names made once: a `&str` name is parsed
+/// into a `HeaderName` at every lookup.
+static SO_LANGUAGE: HeaderName = HeaderName::from_static("so-language");
+static SO_CULTURE: HeaderName = HeaderName::from_static("so-culture");
+static SO_TIMEZONE: HeaderName = HeaderName::from_static("so-timezone");
+
+fn header_str<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -105,7 +111,7 @@ impl Reply {
         request_type: Option<&'static str>,
     ) -> Result<Reply, ApiError> {
         let strict = state.settings.strict_accept;
-        let accept = header_str(req, "accept");
+        let accept = header_str(req, &header::ACCEPT);
         let fallback = if strict {
             Fallback::Strict
         } else {
@@ -115,7 +121,7 @@ impl Reply {
             .map_err(|_| ApiError::NotAcceptable)?;
         let error = negotiation::media_type(accept, &ERROR_OFFERS, fallback)
             .map_err(|_| ApiError::NotAcceptable)?;
-        let charset = match negotiation::charset(header_str(req, "accept-charset"), strict)
+        let charset = match negotiation::charset(header_str(req, &header::ACCEPT_CHARSET), strict)
             .map_err(|_| ApiError::NotAcceptable)?
         {
             negotiation::Charset::Utf8 => codec::Charset::Utf8,
@@ -133,13 +139,13 @@ impl Reply {
     /// negotiation, is written.
     pub(crate) fn lenient(req: &HttpRequest, state: &AppState) -> Reply {
         let language = negotiation::language(
-            header_str(req, "so-language"),
-            header_str(req, "accept-language"),
+            header_str(req, &SO_LANGUAGE),
+            header_str(req, &header::ACCEPT_LANGUAGE),
             &crate::i18n::Catalog::LANGUAGES,
             state.settings.default_language,
         );
-        let culture = negotiation::culture(header_str(req, "so-culture"), &language);
-        let zone = negotiation::time_zone(header_str(req, "so-timezone"));
+        let culture = negotiation::culture(header_str(req, &SO_CULTURE), &language);
+        let zone = negotiation::time_zone(header_str(req, &SO_TIMEZONE));
         Reply {
             success: Media::Codec(MediaType::Json),
             error: Media::Codec(MediaType::Json),
@@ -202,15 +208,16 @@ impl Reply {
             Media::Codec(m) => m,
             Media::Html => {
                 if let Some(lang) = self.language.content_language() {
-                    builder.insert_header((header::CONTENT_LANGUAGE, lang));
+                    builder
+                        .insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
                 }
-                builder.insert_header((header::VARY, negotiation::VARY));
+                builder.insert_header((header::VARY, HeaderValue::from_static(negotiation::VARY)));
                 return crate::pages::error_page(builder, state, self, &message, err);
             }
         };
         self.api_headers(&mut builder, media);
         if let Some(lang) = self.language.content_language() {
-            builder.insert_header((header::CONTENT_LANGUAGE, lang));
+            builder.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
         }
         let doc = codec::ErrorDocument {
             message: &message,
@@ -233,10 +240,12 @@ impl Reply {
         builder.body(codec::encode_value(media, self.charset, root, value))
     }
 
+    /// Values from static strings, where they can be: a `&str` value is copied into a new
+    /// allocation at every insert.
     fn api_headers(&self, builder: &mut HttpResponseBuilder, media: MediaType) {
         builder.insert_header((header::CONTENT_TYPE, content_type(media, self.charset)));
-        builder.insert_header((header::VARY, negotiation::VARY));
-        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        builder.insert_header((header::VARY, HeaderValue::from_static(negotiation::VARY)));
+        builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     }
 }
 
