@@ -461,9 +461,12 @@ impl Accounts {
     /// Bad credentials, unknown and disabled users all give [`Error::Unauthorized`] after the
     /// same work: an unknown user's password is verified against a dummy hash made at startup
     /// with the configured cost. Failures are counted per client address and per username in
-    /// the store; once they pile up (by default 5 within 15 minutes), every attempt from that
-    /// address or for that name waits a little before it is checked (250 ms doubling up to
-    /// 2 s), but the right password is never refused, so a stranger cannot lock a user out.
+    /// the store; once they pile up (by default 5 within 15 minutes), every password attempt
+    /// from that address or for that name waits a little before it is checked (250 ms
+    /// doubling up to 2 s), but the right password is never refused, so a stranger cannot lock
+    /// a user out. A ticket, token or session is looked up first and only a failed one waits
+    /// (before it is refused): a valid one is answered at once, so colleagues behind the same
+    /// NAT address as someone guessing are not slowed down.
     ///
     /// # Errors
     ///
@@ -769,10 +772,6 @@ impl Accounts {
         client: &Client,
     ) -> Result<Identity, Error> {
         let now = SystemTime::now();
-        let address_key = client
-            .address
-            .map(|address| format!("auth-address:{address}"));
-        self.slow_down(address_key.as_deref(), None, now).await?;
         let digest = secret::digest(credential);
         let found = with_store!(self, s => s.find_credential(kind, &digest, now).await)?;
         match found {
@@ -788,6 +787,13 @@ impl Accounts {
                 verified: None,
             }),
             _ => {
+                // A failure waits what its address's history calls for, then counts. (A
+                // valid credential above is not slowed: it is 200 either way, so a fast answer
+                // tells a guesser nothing the answer itself does not.)
+                let address_key = client
+                    .address
+                    .map(|address| format!("auth-address:{address}"));
+                self.slow_down(address_key.as_deref(), None, now).await?;
                 if let Some(address_key) = &address_key {
                     let rule = self.config().auth_throttle;
                     with_store!(self, s => s.record_failure(address_key, &rule, now, None).await)?;
