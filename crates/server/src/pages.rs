@@ -148,7 +148,7 @@ pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> 
             return see_other("/password");
         }
     }
-    let reply = Reply::lenient(&req, &state);
+    let reply = Reply::lenient(&req, &state).for_page();
     let token = state.accounts.login_xsrf_token();
     let mut builder = HttpResponse::Ok();
     page_headers(&mut builder, &reply);
@@ -178,7 +178,7 @@ pub(crate) async fn login(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let reply = Reply::lenient(&req, &state);
+    let reply = Reply::lenient(&req, &state).for_page();
     let fields = form_fields(&body);
     let username = field(&fields, "username").unwrap_or("");
     let password = field(&fields, "password").unwrap_or("");
@@ -314,13 +314,13 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
         Ok(identity) => identity,
         Err(agentgate_accounts::Error::Unauthorized) => return redirect_to_login(),
         Err(e) => {
-            let reply = Reply::lenient(&req, &state);
+            let reply = Reply::lenient(&req, &state).for_page();
             let mut r = reply.clone();
             r.error = crate::respond::Media::Html;
             return r.error(&state, &ApiError::from(e));
         }
     };
-    let reply = Reply::lenient(&req, &state);
+    let reply = Reply::lenient(&req, &state).for_page();
     let xsrf = state.accounts.xsrf_token(cookie.value());
     let mut builder = HttpResponse::Ok();
     page_headers(&mut builder, &reply);
@@ -346,12 +346,12 @@ pub(crate) async fn logout(
     };
     let valid = token.is_some_and(|t| state.accounts.verify_xsrf(cookie.value(), &t));
     if !valid {
-        let mut reply = Reply::lenient(&req, &state);
+        let mut reply = Reply::lenient(&req, &state).for_page();
         reply.error = crate::respond::Media::Html;
         return reply.error(&state, &ApiError::XsrfInvalid);
     }
     if let Err(e) = state.accounts.logout(cookie.value()).await {
-        let mut reply = Reply::lenient(&req, &state);
+        let mut reply = Reply::lenient(&req, &state).for_page();
         reply.error = crate::respond::Media::Html;
         return reply.error(&state, &ApiError::from(e));
     }

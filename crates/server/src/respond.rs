@@ -86,6 +86,8 @@ pub(crate) struct Reply {
     pub(crate) language: LanguageChoice,
     pub(crate) culture: Option<String>,
     pub(crate) zone: negotiation::TimeZoneChoice,
+    /// The client named a time zone (`SO-TimeZone`).
+    pub(crate) zone_named: bool,
 }
 
 /// SuperOffice's own request headers (SPEC §7). Names made once: a `&str` name is parsed
@@ -145,7 +147,8 @@ impl Reply {
             state.settings.default_language,
         );
         let culture = negotiation::culture(header_str(req, &SO_CULTURE), &language);
-        let zone = negotiation::time_zone(header_str(req, &SO_TIMEZONE));
+        let named_zone = header_str(req, &SO_TIMEZONE);
+        let zone = negotiation::time_zone(named_zone);
         Reply {
             success: Media::Codec(MediaType::Json),
             error: Media::Codec(MediaType::Json),
@@ -153,7 +156,17 @@ impl Reply {
             language,
             culture,
             zone,
+            zone_named: named_zone.is_some(),
         }
+    }
+
+    /// For an HTML page: times carry their UTC offset unless the client named a time zone.
+    /// Browsers send no `SO-TimeZone`, and a bare UTC time on a page reads as local time.
+    pub(crate) fn for_page(mut self) -> Reply {
+        if !self.zone_named {
+            self.zone.include_offset = true;
+        }
+        self
     }
 
     /// The language tag messages are written in, `None` for untranslated resource ids.
@@ -199,6 +212,9 @@ impl Reply {
 
     /// An error document in the negotiated error format, with the headers its status needs.
     pub(crate) fn error(&self, state: &AppState, err: &ApiError) -> HttpResponse {
+        if self.error == Media::Html && !self.zone_named && !self.zone.include_offset {
+            return self.clone().for_page().error(state, err);
+        }
         let (id, args) = err.message();
         let message = self.message(state, id, &args);
         let detail = err.detail();

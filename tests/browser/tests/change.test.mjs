@@ -200,6 +200,10 @@ test('too many wrong current passwords lock changes for a while, said in a page'
     const retryAfter = Number(locked.headers()['retry-after']);
     assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${locked.headers()['retry-after']}`);
     assert.ok(await page.isVisible('.message.error'));
+    // A browser names no time zone: the time of the next try carries its UTC offset, so it
+    // cannot be read as local time.
+    const until = await page.textContent('.message.error');
+    assert.match(until, /(GMT|UTC)[+-]\d\d:\d\d/, until);
     assert.equal(await page.textContent('h1'), 'Password change');
     assert.equal((await page.textContent('.status')).trim(), '429 Too Many Requests');
     assert.equal(await page.getAttribute('a.button', 'href'), '/password');
