@@ -27,6 +27,10 @@ fn build() -> Value {
             "XSRF_TOKEN": { "type": "string" }
         }
     });
+    // RFC 6902 applied to {"OldPassword": null, "NewPassword": null}: only these two paths
+    // can lead to a result of two strings (SPEC §2 also takes them without the slash and in
+    // any case; the document names the canonical form).
+    let pointer = json!({ "type": "string", "enum": ["/OldPassword", "/NewPassword"] });
     let patch = json!({
         "type": "array",
         "items": {
@@ -34,9 +38,9 @@ fn build() -> Value {
             "required": ["op", "path"],
             "properties": {
                 "op": { "type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"] },
-                "path": { "type": "string" },
-                "from": { "type": "string" },
-                "value": {}
+                "path": pointer,
+                "from": pointer,
+                "value": { "type": "string" }
             }
         }
     });
