@@ -517,6 +517,28 @@ fn wrong_old_passwords_are_throttled_then_even_the_right_one_waits() {
     );
 }
 
+/// The throttle's settings reach the server: with `--throttle-failures 2` and
+/// `--throttle-wait 5m` the third change after two wrong old passwords waits five minutes.
+#[test]
+fn the_change_throttle_follows_its_options() {
+    let server = Server::start(&["--throttle-failures", "2", "--throttle-wait", "5m"]);
+    server.add_user("tuned", OLD);
+    let auth = basic("tuned", OLD);
+    for i in 0..2 {
+        let (status, headers, _) = text(post_json(
+            &server,
+            &auth,
+            json_body(&format!("wrong-{i}"), NEW),
+        ));
+        assert_eq!(status, 200, "attempt {i}");
+        assert_eq!(headers["x-reason"], "old-password-mismatch");
+    }
+    let (status, headers, body) = text(post_json(&server, &auth, json_body(OLD, NEW)));
+    assert_eq!(status, 429, "{body}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((240..=300).contains(&retry), "{retry}");
+}
+
 #[test]
 fn strict_accept_answers_406_and_compatibility_falls_back() {
     let server = server_with_user("acc");

@@ -177,6 +177,19 @@ struct ServeArgs {
     /// [default: 64; 0 turns the limit off].
     #[arg(long, env = "AGENTGATE_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
     max_connections_per_address: Option<usize>,
+    /// Wrong old passwords of one user, within --throttle-window, after which that user's
+    /// changes wait (429) [default: 5].
+    #[arg(long, env = "AGENTGATE_THROTTLE_FAILURES", value_name = "N")]
+    throttle_failures: Option<u32>,
+    /// How long wrong old passwords are remembered [default: 15m].
+    #[arg(long, env = "AGENTGATE_THROTTLE_WINDOW", value_parser = parse_duration, value_name = "DURATION")]
+    throttle_window: Option<Duration>,
+    /// The first wait; it doubles with each further wrong old password [default: 1m].
+    #[arg(long, env = "AGENTGATE_THROTTLE_WAIT", value_parser = parse_duration, value_name = "DURATION")]
+    throttle_wait: Option<Duration>,
+    /// The longest wait [default: 1h].
+    #[arg(long, env = "AGENTGATE_THROTTLE_MAX_WAIT", value_parser = parse_duration, value_name = "DURATION")]
+    throttle_max_wait: Option<Duration>,
 }
 
 /// The TOML file: the same long option names as keys.
@@ -208,6 +221,13 @@ struct FileConfig {
     #[serde(default, deserialize_with = "file_duration")]
     request_timeout: Option<Duration>,
     max_connections_per_address: Option<usize>,
+    throttle_failures: Option<u32>,
+    #[serde(default, deserialize_with = "file_duration")]
+    throttle_window: Option<Duration>,
+    #[serde(default, deserialize_with = "file_duration")]
+    throttle_wait: Option<Duration>,
+    #[serde(default, deserialize_with = "file_duration")]
+    throttle_max_wait: Option<Duration>,
 }
 
 /// Durations in the file are written as on the command line: `header-timeout = "10s"`.
@@ -336,6 +356,27 @@ fn resolve(
     }
     if let Some(t) = serve.store_timeout.or(file.store_timeout) {
         accounts.acquire_timeout = t;
+    }
+    // SPEC §4: wrong old passwords per user; the defaults are the SPEC's.
+    if let Some(n) = serve.throttle_failures.or(file.throttle_failures) {
+        if n == 0 {
+            return Err(fail("--throttle-failures must be at least 1"));
+        }
+        accounts.throttle.max_failures = n;
+    }
+    if let Some(t) = serve.throttle_window.or(file.throttle_window) {
+        accounts.throttle.window = t;
+    }
+    if let Some(t) = serve.throttle_wait.or(file.throttle_wait) {
+        accounts.throttle.first_delay = t;
+    }
+    if let Some(t) = serve.throttle_max_wait.or(file.throttle_max_wait) {
+        accounts.throttle.max_delay = t;
+    }
+    if accounts.throttle.max_delay < accounts.throttle.first_delay {
+        return Err(fail(
+            "--throttle-max-wait must not be shorter than --throttle-wait",
+        ));
     }
     let language = serve
         .default_language
@@ -855,6 +896,47 @@ mod tests {
         };
         let err = resolve(None, zero, FileConfig::default()).err().unwrap();
         assert!(err.0.contains("--pool-size"), "{err}");
+    }
+
+    #[test]
+    fn the_change_throttle_is_configurable_and_defaults_to_the_spec() {
+        let r = resolve(None, ServeArgs::default(), FileConfig::default()).unwrap();
+        assert_eq!(r.accounts.throttle.max_failures, 5);
+        assert_eq!(r.accounts.throttle.window, Duration::from_secs(15 * 60));
+        assert_eq!(r.accounts.throttle.first_delay, Duration::from_secs(60));
+        assert_eq!(r.accounts.throttle.max_delay, Duration::from_secs(3600));
+        let file: FileConfig = toml::from_str(
+            "throttle-failures = 3\nthrottle-window = \"1h\"\nthrottle-wait = \"10s\"\nthrottle-max-wait = \"5m\"",
+        )
+        .unwrap();
+        let flags = ServeArgs {
+            throttle_failures: Some(10),
+            ..ServeArgs::default()
+        };
+        let r = resolve(None, flags, file).unwrap();
+        assert_eq!(r.accounts.throttle.max_failures, 10);
+        assert_eq!(r.accounts.throttle.window, Duration::from_secs(3600));
+        assert_eq!(r.accounts.throttle.first_delay, Duration::from_secs(10));
+        assert_eq!(r.accounts.throttle.max_delay, Duration::from_secs(300));
+        for (args, option) in [
+            (
+                ServeArgs {
+                    throttle_failures: Some(0),
+                    ..ServeArgs::default()
+                },
+                "--throttle-failures",
+            ),
+            (
+                ServeArgs {
+                    throttle_max_wait: Some(Duration::from_secs(30)),
+                    ..ServeArgs::default()
+                },
+                "--throttle-max-wait",
+            ),
+        ] {
+            let err = resolve(None, args, FileConfig::default()).err().unwrap();
+            assert!(err.0.contains(option), "{err}");
+        }
     }
 
     #[test]
