@@ -492,19 +492,24 @@ fn tickets_and_tokens_authenticate_and_a_change_revokes_the_others() {
     assert_eq!(status, 401);
 }
 
-#[test]
-fn wrong_old_passwords_are_throttled_then_even_the_right_one_waits() {
-    let server = server_with_user("slow");
-    let auth = basic("slow", OLD);
-    for i in 0..5 {
+/// `count` changes with wrong old passwords, each refused with `old-password-mismatch`.
+fn send_wrong_old_passwords(server: &Server, auth: &str, count: usize) {
+    for i in 0..count {
         let (status, headers, _) = text(post_json(
-            &server,
-            &auth,
+            server,
+            auth,
             json_body(&format!("wrong-{i}"), NEW),
         ));
         assert_eq!(status, 200, "attempt {i}");
         assert_eq!(headers["x-reason"], "old-password-mismatch");
     }
+}
+
+#[test]
+fn wrong_old_passwords_are_throttled_then_even_the_right_one_waits() {
+    let server = server_with_user("slow");
+    let auth = basic("slow", OLD);
+    send_wrong_old_passwords(&server, &auth, 5);
     let (status, headers, body) = text(post_json(&server, &auth, json_body(OLD, NEW)));
     assert_eq!(status, 429, "{body}");
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
@@ -524,15 +529,7 @@ fn the_change_throttle_follows_its_options() {
     let server = Server::start(&["--throttle-failures", "2", "--throttle-wait", "5m"]);
     server.add_user("tuned", OLD);
     let auth = basic("tuned", OLD);
-    for i in 0..2 {
-        let (status, headers, _) = text(post_json(
-            &server,
-            &auth,
-            json_body(&format!("wrong-{i}"), NEW),
-        ));
-        assert_eq!(status, 200, "attempt {i}");
-        assert_eq!(headers["x-reason"], "old-password-mismatch");
-    }
+    send_wrong_old_passwords(&server, &auth, 2);
     let (status, headers, body) = text(post_json(&server, &auth, json_body(OLD, NEW)));
     assert_eq!(status, 429, "{body}");
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();

@@ -15,6 +15,16 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 const OLD: &str = "sint-occaecat-42";
 const NEW: &str = "Tr0ub4dour&3-horse";
 
+/// The server's `/metrics` page.
+fn metrics_of(server: &Server) -> String {
+    client()
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
 /// An `agentgate serve` started with its own environment, unlike the harness's [`Server`].
 struct Spawned {
     child: Child,
@@ -337,12 +347,7 @@ fn logs_to_a_pipe_are_plain_and_complete_through_shutdown() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
     }
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = metrics_of(&server);
     assert!(
         metrics.contains("agentgate_log_lines_dropped_total 0"),
         "{metrics}"
@@ -385,12 +390,7 @@ fn metrics_count_requests_by_route_media_type_status_and_outcome() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = metrics_of(&server);
     let line = metrics
         .lines()
         .find(|l| {
