@@ -64,21 +64,21 @@
 //! and counts the pieces:
 //!
 //! ```text
-//! cargo bench -p agentgate-negotiation --bench negotiation -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p agentgate-negotiation --bench negotiation
 //!
-//! browser/baseline: split Accept and Accept-Language on commas   307 ns  [283 ns 333 ns]
-//! browser/negotiate: media type, charset and language           1.56 µs  [1.45 µs 1.67 µs]
-//! browser/media_type alone                                      1.05 µs  [1.01 µs 1.09 µs]
-//! browser/language alone                                         303 ns  [283 ns 322 ns]
-//! browser/quality of text/html                                   523 ns  [510 ns 536 ns]
+//! browser/baseline: split Accept and Accept-Language on commas   110 ns  [107 ns 113 ns]
+//! browser/negotiate: media type, charset and language            449 ns  [441 ns 460 ns]
+//! browser/media_type alone                                       374 ns  [362 ns 388 ns]
+//! browser/language alone                                          83 ns  [82 ns 83 ns]
+//! browser/quality of text/html                                   174 ns  [174 ns 175 ns]
 //! ```
 //!
-//! Negotiating costs about 5× splitting on commas. The figures come from a shared 2-vCPU VM
-//! (Xeon @ 2.50GHz) under a load average of 4 to 5, which inflates both sides; the ratio is
-//! the stable figure. Counted by callgrind, one negotiation is about 7,600 instructions
-//! against 1,650 for the baseline. Where the baseline runs at its unloaded ~150 ns, that
-//! ratio puts a negotiation under the 1 µs aim (about 0.75 µs); on this loaded machine it was
-//! not under 1 µs.
+//! Negotiating costs about 4× splitting on commas, and a whole browser negotiation takes
+//! under half a microsecond (the aim was 1 µs). Measured 2026-11-27 on a 2-vCPU VM ("AMD
+//! EPYC") with nothing else running. An earlier run on a loaded 2-vCPU Xeon VM (load average
+//! 4 to 5) gave 1.56 µs against a 307 ns baseline: the ratio, about 5, is the stable figure.
+//! Counted by callgrind, one negotiation is about 7,600 instructions against 1,650 for the
+//! baseline.
 //!
 //! (`--bench negotiation` is needed: without it cargo also passes criterion's options to the
 //! library's test harness, which rejects them.)
