@@ -93,30 +93,10 @@ fn media_label(value: Option<&HeaderValue>) -> &'static str {
         .unwrap_or("other")
 }
 
-/// The status label without an allocation for the statuses this service answers.
-fn status_label(status: u16) -> metrics::SharedString {
-    const COMMON: [(u16, &str); 16] = [
-        (200, "200"),
-        (303, "303"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (405, "405"),
-        (406, "406"),
-        (408, "408"),
-        (413, "413"),
-        (415, "415"),
-        (422, "422"),
-        (429, "429"),
-        (431, "431"),
-        (500, "500"),
-        (503, "503"),
-    ];
-    match COMMON.iter().find(|(code, _)| *code == status) {
-        Some((_, label)) => metrics::SharedString::const_str(label),
-        None => metrics::SharedString::from(status.to_string()),
-    }
+/// The status label. Made only when a worker first meets a label set (see
+/// [`request_metrics`]), so its allocation is not on the request path.
+fn status_label(status: u16) -> String {
+    status.to_string()
 }
 
 /// This process's id, read once: `std::process::id` is a system call.
@@ -236,9 +216,7 @@ pub(crate) async fn observe(
 }
 
 /// Whether an answer says the user store failed: `/healthz` answering 503, or a response
-/// whose handler labelled it `StoreUnavailable`. (The API's refusals label both a full
-/// hashing queue and an unreachable store `ServiceUnavailable`, which tells them apart only
-/// by `Retry-After`, so those are not counted here until the handlers label them apart.)
+/// whose handler labelled it `StoreUnavailable` (a full hashing queue is labelled `Busy`).
 fn is_store_error(route: &str, status: u16, outcome: &str) -> bool {
     (route == "/healthz" && status == 503) || outcome == "StoreUnavailable"
 }
