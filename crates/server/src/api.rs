@@ -179,7 +179,7 @@ async fn change_inner(
     if state.settings.online && !state.settings.enable_user_agent {
         return Err(ApiError::OnlineForbidden);
     }
-    if req.headers().contains_key(&crate::soap::SO_APPTOKEN) {
+    if req.headers().contains_key(&crate::respond::SO_APPTOKEN) {
         return Err(ApiError::PartnerAppForbidden);
     }
     // The cheap refusal comes before the body is read: no credentials, no work.

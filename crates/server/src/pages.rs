@@ -236,6 +236,13 @@ fn see_other(location: &'static str) -> HttpResponse {
         .finish()
 }
 
+/// How a page's own failures are answered: an HTML error page in the request's language.
+fn error_reply(req: &HttpRequest, state: &AppState) -> Reply {
+    let mut reply = Reply::lenient(req, state).for_page();
+    reply.error = crate::respond::Media::Html;
+    reply
+}
+
 fn redirect_to_login() -> HttpResponse {
     see_other("/login")
 }
@@ -314,10 +321,7 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
         Ok(identity) => identity,
         Err(agentgate_accounts::Error::Unauthorized) => return redirect_to_login(),
         Err(e) => {
-            let reply = Reply::lenient(&req, &state).for_page();
-            let mut r = reply.clone();
-            r.error = crate::respond::Media::Html;
-            return r.error(&state, &ApiError::from(e));
+            return error_reply(&req, &state).error(&state, &ApiError::from(e));
         }
     };
     let reply = Reply::lenient(&req, &state).for_page();
@@ -346,14 +350,10 @@ pub(crate) async fn logout(
     };
     let valid = token.is_some_and(|t| state.accounts.verify_xsrf(cookie.value(), &t));
     if !valid {
-        let mut reply = Reply::lenient(&req, &state).for_page();
-        reply.error = crate::respond::Media::Html;
-        return reply.error(&state, &ApiError::XsrfInvalid);
+        return error_reply(&req, &state).error(&state, &ApiError::XsrfInvalid);
     }
     if let Err(e) = state.accounts.logout(cookie.value()).await {
-        let mut reply = Reply::lenient(&req, &state).for_page();
-        reply.error = crate::respond::Media::Html;
-        return reply.error(&state, &ApiError::from(e));
+        return error_reply(&req, &state).error(&state, &ApiError::from(e));
     }
     let mut response = redirect_to_login();
     let _ = response.add_cookie(&expired(SESSION_COOKIE, &state, true));

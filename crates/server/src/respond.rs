@@ -95,6 +95,8 @@ pub(crate) struct Reply {
 static SO_LANGUAGE: HeaderName = HeaderName::from_static("so-language");
 static SO_CULTURE: HeaderName = HeaderName::from_static("so-culture");
 static SO_TIMEZONE: HeaderName = HeaderName::from_static("so-timezone");
+/// A partner application's token (SPEC §4: partner apps are refused).
+pub(crate) static SO_APPTOKEN: HeaderName = HeaderName::from_static("so-apptoken");
 
 fn header_str<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -129,11 +131,17 @@ impl Reply {
             negotiation::Charset::Utf8 => codec::Charset::Utf8,
             _ => codec::Charset::Utf16Le,
         };
-        Ok(Reply {
+        let reply = Reply {
             success: Media::from_essence(success),
             error: Media::from_essence(error),
             charset,
             ..Reply::lenient(req, state)
+        };
+        // A browser's HTML page, the error page included, is written as a page.
+        Ok(if reply.error == Media::Html {
+            reply.for_page()
+        } else {
+            reply
         })
     }
 
@@ -212,9 +220,6 @@ impl Reply {
 
     /// An error document in the negotiated error format, with the headers its status needs.
     pub(crate) fn error(&self, state: &AppState, err: &ApiError) -> HttpResponse {
-        if self.error == Media::Html && !self.zone_named && !self.zone.include_offset {
-            return self.clone().for_page().error(state, err);
-        }
         let (id, args) = err.message();
         let message = self.message(state, id, &args);
         let detail = err.detail();
@@ -267,30 +272,23 @@ impl Reply {
 
 /// `Content-Type` of an answer: made once per media type and charset, not per response.
 fn content_type(media: MediaType, charset: codec::Charset) -> HeaderValue {
+    fn make(media: MediaType, utf8: bool) -> HeaderValue {
+        let name = if utf8 { "utf-8" } else { "utf-16" };
+        HeaderValue::from_str(&format!("{}; charset={name}", media.as_str()))
+            .expect("a media type is a header value")
+    }
     static VALUES: LazyLock<Vec<(MediaType, bool, HeaderValue)>> = LazyLock::new(|| {
-        let mut values = Vec::new();
-        for media in MediaType::RESPONSE
+        MediaType::RESPONSE
             .into_iter()
             .chain([MediaType::ProblemJson, MediaType::ProblemXml])
-        {
-            for (utf8, name) in [(true, "utf-8"), (false, "utf-16")] {
-                let value = format!("{}; charset={name}", media.as_str());
-                let value = HeaderValue::from_str(&value).expect("a media type is a header value");
-                values.push((media, utf8, value));
-            }
-        }
-        values
+            .flat_map(|media| [true, false].map(|utf8| (media, utf8, make(media, utf8))))
+            .collect()
     });
     let utf8 = charset == codec::Charset::Utf8;
     VALUES
         .iter()
         .find(|(m, u, _)| *m == media && *u == utf8)
-        .map(|(_, _, value)| value.clone())
-        .unwrap_or_else(|| {
-            let name = if utf8 { "utf-8" } else { "utf-16" };
-            HeaderValue::from_str(&format!("{}; charset={name}", media.as_str()))
-                .expect("a media type is a header value")
-        })
+        .map_or_else(|| make(media, utf8), |(_, _, value)| value.clone())
 }
 
 fn add_error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {

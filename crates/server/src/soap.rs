@@ -32,9 +32,6 @@ use crate::state::AppState;
 
 const TEXT_XML: &str = "text/xml; charset=utf-8";
 
-/// The header a partner application's token comes in (SPEC §4: partner apps are refused).
-pub(crate) static SO_APPTOKEN: header::HeaderName = header::HeaderName::from_static("so-apptoken");
-
 /// Only the language varies a SOAP reply; the media type is fixed by the binding.
 const VARY: &str = "Accept-Language, SO-Language";
 
@@ -242,7 +239,7 @@ async fn run(
     if state.settings.online && !state.settings.enable_user_agent {
         return Err(Answer::refused(&ApiError::OnlineForbidden));
     }
-    if request.application_token || req.headers().contains_key(&SO_APPTOKEN) {
+    if request.application_token || req.headers().contains_key(&crate::respond::SO_APPTOKEN) {
         return Err(Answer::refused(&ApiError::PartnerAppForbidden));
     }
     // The ticket in the envelope is the SOAP way; HTTP `Authorization` is accepted too. A
