@@ -68,19 +68,19 @@ impl Error {
     pub(crate) fn is_sqlite_busy(&self) -> bool {
         match self {
             Error::Unavailable(sqlx::Error::Database(db))
-            | Error::Store(sqlx::Error::Database(db)) => {
-                matches!(sqlite_primary_code(&**db), Some(5 | 6))
-            }
+            | Error::Store(sqlx::Error::Database(db)) => sqlite_busy(&**db) == Some(true),
             _ => false,
         }
     }
 }
 
-/// A SQLite error's primary result code: sqlx turns extended codes on, so `SQLITE_BUSY_SNAPSHOT`
-/// arrives as 517, whose low byte is `SQLITE_BUSY` (5).
-fn sqlite_primary_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+/// For a SQLite error, whether it is `SQLITE_BUSY` (5) or `SQLITE_LOCKED` (6); `None` for
+/// another database's error. sqlx turns extended codes on, so `SQLITE_BUSY_SNAPSHOT` arrives
+/// as 517, whose low byte is the primary code.
+fn sqlite_busy(db: &dyn sqlx::error::DatabaseError) -> Option<bool> {
     db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
-    Some(db.code()?.parse::<i32>().ok()? & 0xff)
+    let code = db.code()?.parse::<i32>().ok()?;
+    Some(matches!(code & 0xff, 5 | 6))
 }
 
 fn is_unavailable(error: &sqlx::Error) -> bool {
@@ -90,16 +90,13 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        // SQLite: busy or locked after the busy timeout (every extended variant).
-        sqlx::Error::Database(db) if sqlite_primary_code(&**db).is_some() => {
-            matches!(sqlite_primary_code(&**db), Some(5 | 6))
-        }
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
+        sqlx::Error::Database(db) => sqlite_busy(&**db).unwrap_or_else(|| {
+            // SQLite above: busy or locked after the busy timeout, every extended variant.
             // PostgreSQL: class 08 (connection exception), 57P01-57P03 (shutdown, cannot
             // connect now), 53300 (too many connections).
+            let code = db.code().unwrap_or_default();
             code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
-        }
+        }),
         _ => false,
     }
 }
