@@ -252,6 +252,15 @@ fn fail(message: impl Into<String>) -> Failure {
     Failure(message.into())
 }
 
+/// `n`, unless it is zero: that is refused as "OPTION must be at least 1".
+fn at_least_one<T: PartialEq + Default>(n: T, option: &str) -> Result<T, Failure> {
+    if n == T::default() {
+        Err(fail(format!("{option} must be at least 1")))
+    } else {
+        Ok(n)
+    }
+}
+
 /// Durations as `30s`, `15m`, `8h`, `2d` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -325,10 +334,7 @@ fn resolve(
         accounts.hash.memory_kib = m;
     }
     if let Some(t) = serve.argon2_iterations.or(file.argon2_iterations) {
-        if t == 0 {
-            return Err(fail("--argon2-iterations must be at least 1"));
-        }
-        accounts.hash.iterations = t;
+        accounts.hash.iterations = at_least_one(t, "--argon2-iterations")?;
     }
     if let Some(n) = serve.min_password_length.or(file.min_password_length) {
         if n == 0 || n > accounts.policy.max_length {
@@ -340,29 +346,20 @@ fn resolve(
         accounts.policy.min_length = n;
     }
     if let Some(n) = serve.hashing_threads.or(file.hashing_threads) {
-        if n == 0 {
-            return Err(fail("--hashing-threads must be at least 1"));
-        }
-        accounts.hashing_threads = n;
+        accounts.hashing_threads = at_least_one(n, "--hashing-threads")?;
     }
     if let Some(n) = serve.hashing_queue.or(file.hashing_queue) {
         accounts.hashing_queue = n;
     }
     if let Some(n) = serve.pool_size.or(file.pool_size) {
-        if n == 0 {
-            return Err(fail("--pool-size must be at least 1"));
-        }
-        accounts.max_connections = n;
+        accounts.max_connections = at_least_one(n, "--pool-size")?;
     }
     if let Some(t) = serve.store_timeout.or(file.store_timeout) {
         accounts.acquire_timeout = t;
     }
     // SPEC §4: wrong old passwords per user; the defaults are the SPEC's.
     if let Some(n) = serve.throttle_failures.or(file.throttle_failures) {
-        if n == 0 {
-            return Err(fail("--throttle-failures must be at least 1"));
-        }
-        accounts.throttle.max_failures = n;
+        accounts.throttle.max_failures = at_least_one(n, "--throttle-failures")?;
     }
     if let Some(t) = serve.throttle_window.or(file.throttle_window) {
         accounts.throttle.window = t;
@@ -391,10 +388,10 @@ fn resolve(
                 "--default-language must be one of en, sv, no, da, de, nl (got '{language}')"
             ))
         })?;
-    let body_limit = serve.body_limit.or(file.body_limit).unwrap_or(64 * 1024);
-    if body_limit == 0 {
-        return Err(fail("--body-limit must be at least 1"));
-    }
+    let body_limit = at_least_one(
+        serve.body_limit.or(file.body_limit).unwrap_or(64 * 1024),
+        "--body-limit",
+    )?;
     let log_json = match serve.log_format.or(file.log_format).as_deref() {
         None | Some("text") => false,
         Some("json") => true,
@@ -408,10 +405,11 @@ fn resolve(
         .bind
         .or(file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.to_owned());
-    let workers = serve.workers.or(file.workers);
-    if workers == Some(0) {
-        return Err(fail("--workers must be at least 1"));
-    }
+    let workers = serve
+        .workers
+        .or(file.workers)
+        .map(|n| at_least_one(n, "--workers"))
+        .transpose()?;
     let tls = match (
         serve.tls_cert.or(file.tls_cert),
         serve.tls_key.or(file.tls_key),
@@ -521,28 +519,29 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 
 /// `text` with the URL's password, should a driver message ever quote it, replaced by `***`.
 fn redact_password(url: &str, text: &str) -> String {
-    let password = match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            url[scheme + 3..at].split_once(':').map(|(_, p)| p)
-        }
-        _ => None,
-    };
-    match password {
-        Some(p) if !p.is_empty() => text.replace(p, "***"),
+    match split_userinfo(url).and_then(|(_, userinfo, _)| userinfo.split_once(':')) {
+        Some((_, password)) if !password.is_empty() => text.replace(password, "***"),
         _ => text.to_owned(),
     }
 }
 
 /// A database URL without its password, for messages.
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+    match split_userinfo(url) {
+        Some((head, userinfo, tail)) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+            format!("{head}{user}:***{tail}")
         }
-        _ => url.to_owned(),
+        None => url.to_owned(),
     }
+}
+
+/// `scheme://user:password@host/...` as `("scheme://", "user:password", "@host/...")`; `None`
+/// when the URL has no user information.
+fn split_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let start = url.find("://")? + 3;
+    let at = url.rfind('@').filter(|&at| at >= start)?;
+    Some((&url[..start], &url[start..at], &url[at..]))
 }
 
 /// Runs the parsed command line. `Ok(())` is exit 0; a [`Failure`] is exit 1.
