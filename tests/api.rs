@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use agentgate_blackbox::{ENDPOINT, Server, basic, client};
+use agentgate_blackbox::{ENDPOINT, Server, basic, client, language_and_message};
 use reqwest::blocking::Response;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
@@ -619,13 +619,7 @@ fn messages_follow_the_language_headers() {
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }
-        let r = rb.send().unwrap();
-        let lang = r
-            .headers()
-            .get("content-language")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let doc: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
-        (lang, doc["Message"].as_str().unwrap().to_owned())
+        language_and_message(rb.send().unwrap())
     };
     let (lang, en) = send(&[]);
     assert_eq!(lang.as_deref(), Some("en"));

@@ -69,7 +69,7 @@ pub struct Server {
     pub base: String,
     /// The `--database` URL it serves from.
     pub database: String,
-    stderr_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stderr_lines: StderrLines,
     _scratch: Option<Scratch>,
 }
 
@@ -96,23 +96,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start agentgate");
-        let stderr = child.stderr.take().expect("stderr");
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                let mut tx = Some(tx);
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(addr) = line.strip_prefix("agentgate listening on ")
-                        && let Some(tx) = tx.take()
-                    {
-                        let _ = tx.send(addr.trim().to_owned());
-                    }
-                    lines.lock().unwrap().push(line);
-                }
-            });
-        }
+        let (lines, rx) = collect_stderr(&mut child);
         let base = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(base) => base,
             Err(_) => {
@@ -222,6 +206,40 @@ pub fn cli(database: &str, args: &[&str], stdin: Option<&str>) -> Output {
         writeln!(pipe, "{input}").unwrap();
     }
     child.wait_with_output().expect("agentgate output")
+}
+
+/// The lines a started `agentgate` writes to stderr, collected as they come, and a channel
+/// that receives its base URL (`http://127.0.0.1:PORT`) once it says it is listening.
+pub fn collect_stderr(child: &mut Child) -> (StderrLines, std::sync::mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let lines = StderrLines::default();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let collected = lines.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("agentgate listening on ")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(addr.trim().to_owned());
+            }
+            collected.lock().unwrap().push(line);
+        }
+    });
+    (lines, rx)
+}
+
+/// Lines of a child's stderr, shared with the thread that reads them.
+pub type StderrLines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// An error document's `Content-Language` and `Message`.
+pub fn language_and_message(r: reqwest::blocking::Response) -> (Option<String>, String) {
+    let lang = r
+        .headers()
+        .get("content-language")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let doc: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    (lang, doc["Message"].as_str().unwrap().to_owned())
 }
 
 /// A blocking HTTP client that follows no redirects and keeps no cookies unless asked.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use agentgate_blackbox::{ENDPOINT, Server, basic, client};
+use agentgate_blackbox::{ENDPOINT, Server, basic, client, language_and_message};
 use jiff::tz::TimeZone;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
@@ -16,12 +16,7 @@ fn unauthorized(server: &Server, headers: &[(&str, &str)]) -> (Option<String>, S
     }
     let r = rb.send().unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let lang = r
-        .headers()
-        .get("content-language")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let doc: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
-    (lang, doc["Message"].as_str().unwrap().to_owned())
+    language_and_message(r)
 }
 
 #[test]

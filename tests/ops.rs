@@ -2,13 +2,14 @@
 //! request ids, metrics, TLS, configuration precedence, user management and the guards
 //! against slow and greedy clients.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agentgate_blackbox::{ENDPOINT, FAST_HASH, Scratch, Server, basic, binary, cli, client};
+use agentgate_blackbox::{
+    ENDPOINT, FAST_HASH, Scratch, Server, StderrLines, basic, binary, cli, client, collect_stderr,
+};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 
@@ -30,7 +31,7 @@ struct Spawned {
     child: Child,
     base: String,
     database: String,
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: StderrLines,
     _scratch: Scratch,
 }
 
@@ -58,23 +59,7 @@ impl Spawned {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start agentgate");
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                let mut tx = Some(tx);
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Some(url) = line.strip_prefix("agentgate listening on ")
-                        && let Some(tx) = tx.take()
-                    {
-                        let _ = tx.send(url.trim().to_owned());
-                    }
-                    lines.lock().unwrap().push(line);
-                }
-            });
-        }
+        let (lines, rx) = collect_stderr(&mut child);
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(base) => Ok(Spawned {
                 child,
