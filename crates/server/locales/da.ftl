@@ -9,6 +9,7 @@ SR_PASSWORD_TOO_WEAK = Den nye adgangskode er for let at gætte. Brug en længer
 SR_PASSWORD_UNCHANGED = Den nye adgangskode skal være forskellig fra den nuværende.
 SR_PASSWORD_CHANGED = Din adgangskode er blevet ændret.
 SR_THROTTLED = For mange forkerte adgangskoder. Prøv igen efter { $until }.
+SR_UPSTREAM_REFUSED = Adgangskoden blev ikke ændret. SuperOffice afviste ændringen; kontroller den nuværende adgangskode og reglerne for adgangskoder.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -16,18 +17,19 @@ SR_UNAUTHORIZED = Adgang er nægtet for denne anmodning.
 SR_XSRF_INVALID = Anmodningen mangler et gyldigt XSRF-token.
 SR_PARTNER_APP_FORBIDDEN = Brugeradministration er ikke tilladt for partnerapps.
 SR_ONLINE_FORBIDDEN = User-agenten er ikke tilgængelig i Online.
+SR_FORBIDDEN = Anmodningen er ikke tilladt for denne bruger.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' understøttes ikke for denne ressource.
-SR_UNSUPPORTED_CHARSET = Tegnsættet '{ $charset }' understøttes ikke.
+SR_UNSUPPORTED_MEDIA_TYPE = Anmodningens medietype understøttes ikke for denne ressource.
+SR_UNSUPPORTED_CHARSET = Anmodningens tegnsæt understøttes ikke. Brug utf-8, utf-16, utf-16le eller utf-16be.
 SR_MISSING_CONTENT_TYPE = Anmodningen har indhold, men ingen Content-Type.
 SR_EMPTY_BODY = Anmodningens indhold er tomt.
 SR_BAD_REQUEST = Anmodningen er ugyldig.
 SR_PATCH_TEST_FAILED = En testoperation i patchen mislykkedes.
 SR_PAYLOAD_TOO_LARGE = Anmodningens indhold er større end { $limit } byte.
 SR_NOT_ACCEPTABLE = Ingen af de ønskede medietyper eller tegnsæt kan leveres.
-SR_METHOD_NOT_ALLOWED = Den ønskede ressource understøtter ikke HTTP-metoden '{ $method }'.
+SR_METHOD_NOT_ALLOWED = Den ønskede ressource understøtter ikke denne HTTP-metode.
 SR_NOT_FOUND = Der blev ikke fundet nogen HTTP-ressource, der matcher anmodningens URI.
 SR_INVALID_SELECT = Parameteren $select er ikke en gyldig liste over egenskaber.
 
@@ -39,6 +41,8 @@ SR_BUSY = Serveren er optaget. Prøv igen om { $seconds } { $seconds ->
     }.
 SR_STORE_UNAVAILABLE = Brugerregistret er ikke tilgængeligt lige nu. Intet blev ændret.
 SR_INTERNAL_ERROR = Der opstod en intern fejl. Intet blev ændret.
+SR_BAD_GATEWAY = SuperOffice-serveren bag denne gateway svarede ikke korrekt. Prøv igen senere.
+SR_GATEWAY_TIMEOUT = SuperOffice-serveren bag denne gateway svarede ikke i tide. Kontroller, om adgangskoden blev ændret, før du prøver igen.
 
 ## Browser pages (SPEC §6)
 
@@ -63,4 +67,4 @@ SR_PAGE_RESULT_TITLE = Skift af adgangskode
 SR_SOAP_BAD_ENVELOPE = Meddelelsen er ikke en gyldig SOAP 1.1-konvolut.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-headeren svarer ikke til operationen.
 SR_SOAP_UNKNOWN_OPERATION = Operationen er ukendt for denne tjeneste.
-SR_SOAP_MUST_UNDERSTAND = Headeren '{ $header }' skal forstås, men understøttes ikke.
+SR_SOAP_MUST_UNDERSTAND = En header markeret mustUnderstand understøttes ikke af denne tjeneste.

@@ -9,6 +9,7 @@ SR_PASSWORD_TOO_WEAK = Das neue Passwort ist zu leicht zu erraten. Verwenden Sie
 SR_PASSWORD_UNCHANGED = Das neue Passwort muss sich vom aktuellen unterscheiden.
 SR_PASSWORD_CHANGED = Ihr Passwort wurde geändert.
 SR_THROTTLED = Zu viele falsche Passwörter. Versuchen Sie es ab { $until } erneut.
+SR_UPSTREAM_REFUSED = Das Passwort wurde nicht geändert. SuperOffice hat die Änderung abgelehnt; prüfen Sie das aktuelle Passwort und die Passwortregeln.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -16,18 +17,19 @@ SR_UNAUTHORIZED = Die Autorisierung wurde für diese Anforderung verweigert.
 SR_XSRF_INVALID = Der Anforderung fehlt ein gültiges XSRF-Token.
 SR_PARTNER_APP_FORBIDDEN = Die Benutzerverwaltung ist für Partner-Apps nicht zulässig.
 SR_ONLINE_FORBIDDEN = Der User-Agent ist in Online nicht verfügbar.
+SR_FORBIDDEN = Die Anforderung ist für diesen Benutzer nicht zulässig.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Der Medientyp '{ $mediaType }' der Anforderung wird für diese Ressource nicht unterstützt.
-SR_UNSUPPORTED_CHARSET = Der Zeichensatz '{ $charset }' wird nicht unterstützt.
+SR_UNSUPPORTED_MEDIA_TYPE = Der Medientyp der Anforderung wird für diese Ressource nicht unterstützt.
+SR_UNSUPPORTED_CHARSET = Der Zeichensatz der Anforderung wird nicht unterstützt. Verwenden Sie utf-8, utf-16, utf-16le oder utf-16be.
 SR_MISSING_CONTENT_TYPE = Die Anforderung hat einen Inhalt, aber keinen Content-Type.
 SR_EMPTY_BODY = Der Inhalt der Anforderung ist leer.
 SR_BAD_REQUEST = Die Anforderung ist ungültig.
 SR_PATCH_TEST_FAILED = Eine Testoperation im Patch ist fehlgeschlagen.
 SR_PAYLOAD_TOO_LARGE = Der Inhalt der Anforderung ist größer als { $limit } Byte.
 SR_NOT_ACCEPTABLE = Keiner der angeforderten Medientypen oder Zeichensätze kann geliefert werden.
-SR_METHOD_NOT_ALLOWED = Die angeforderte Ressource unterstützt die HTTP-Methode '{ $method }' nicht.
+SR_METHOD_NOT_ALLOWED = Die angeforderte Ressource unterstützt diese HTTP-Methode nicht.
 SR_NOT_FOUND = Es wurde keine HTTP-Ressource gefunden, die mit dem Anforderungs-URI übereinstimmt.
 SR_INVALID_SELECT = Der Parameter $select ist keine gültige Liste von Eigenschaften.
 
@@ -39,6 +41,8 @@ SR_BUSY = Der Server ist ausgelastet. Bitte versuchen Sie es in { $seconds } { $
     } erneut.
 SR_STORE_UNAVAILABLE = Die Benutzerdatenbank ist zurzeit nicht verfügbar. Es wurde nichts geändert.
 SR_INTERNAL_ERROR = Es ist ein interner Fehler aufgetreten. Es wurde nichts geändert.
+SR_BAD_GATEWAY = Der SuperOffice-Server hinter diesem Gateway hat nicht korrekt geantwortet. Versuchen Sie es später erneut.
+SR_GATEWAY_TIMEOUT = Der SuperOffice-Server hinter diesem Gateway hat nicht rechtzeitig geantwortet. Prüfen Sie, ob das Passwort geändert wurde, bevor Sie es erneut versuchen.
 
 ## Browser pages (SPEC §6)
 
@@ -63,4 +67,4 @@ SR_PAGE_RESULT_TITLE = Passwortänderung
 SR_SOAP_BAD_ENVELOPE = Die Nachricht ist kein gültiger SOAP 1.1-Umschlag.
 SR_SOAP_ACTION_MISMATCH = Der SOAPAction-Header passt nicht zur Operation.
 SR_SOAP_UNKNOWN_OPERATION = Die Operation ist diesem Dienst nicht bekannt.
-SR_SOAP_MUST_UNDERSTAND = Der Header '{ $header }' muss verstanden werden, wird aber nicht unterstützt.
+SR_SOAP_MUST_UNDERSTAND = Ein mit mustUnderstand markierter Header wird von diesem Dienst nicht unterstützt.

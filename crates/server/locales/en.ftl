@@ -18,6 +18,7 @@ SR_PASSWORD_TOO_WEAK = The new password is too easy to guess. Use a longer passw
 SR_PASSWORD_UNCHANGED = The new password must be different from the current one.
 SR_PASSWORD_CHANGED = Your password has been changed.
 SR_THROTTLED = Too many wrong passwords. Try again after { $until }.
+SR_UPSTREAM_REFUSED = The password was not changed. SuperOffice refused the change; check the current password and the password rules.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -25,11 +26,12 @@ SR_UNAUTHORIZED = Authorization has been denied for this request.
 SR_XSRF_INVALID = The request is missing a valid XSRF token.
 SR_PARTNER_APP_FORBIDDEN = User management is not allowed for partner apps.
 SR_ONLINE_FORBIDDEN = The User agent is not available in Online.
+SR_FORBIDDEN = The request is not allowed for this user.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = The request entity's media type '{ $mediaType }' is not supported for this resource.
-SR_UNSUPPORTED_CHARSET = The character set '{ $charset }' is not supported.
+SR_UNSUPPORTED_MEDIA_TYPE = The request entity's media type is not supported for this resource.
+SR_UNSUPPORTED_CHARSET = The character set of the request is not supported. Use utf-8, utf-16, utf-16le or utf-16be.
 SR_MISSING_CONTENT_TYPE = The request has a body but no Content-Type.
 SR_EMPTY_BODY = The request body is empty.
 SR_BAD_REQUEST = The request is invalid.
@@ -39,7 +41,7 @@ SR_PAYLOAD_TOO_LARGE = The request body is larger than { $limit } { $limit ->
        *[other] bytes
     }.
 SR_NOT_ACCEPTABLE = None of the requested media types or character sets can be produced.
-SR_METHOD_NOT_ALLOWED = The requested resource does not support http method '{ $method }'.
+SR_METHOD_NOT_ALLOWED = The requested resource does not support this HTTP method.
 SR_NOT_FOUND = No HTTP resource was found that matches the request URI.
 SR_INVALID_SELECT = The $select parameter is not a valid list of properties.
 
@@ -51,6 +53,8 @@ SR_BUSY = The server is busy. Please try again in { $seconds } { $seconds ->
     }.
 SR_STORE_UNAVAILABLE = The user store is not available right now. Nothing was changed.
 SR_INTERNAL_ERROR = An internal error occurred. Nothing was changed.
+SR_BAD_GATEWAY = The SuperOffice server behind this gateway did not answer properly. Try again later.
+SR_GATEWAY_TIMEOUT = The SuperOffice server behind this gateway did not answer in time. Check whether the password was changed before you try again.
 
 ## Browser pages (SPEC §6)
 
@@ -76,4 +80,4 @@ SR_PAGE_RESULT_TITLE = Password change
 SR_SOAP_BAD_ENVELOPE = The message is not a valid SOAP 1.1 envelope.
 SR_SOAP_ACTION_MISMATCH = The SOAPAction header does not match the operation.
 SR_SOAP_UNKNOWN_OPERATION = The operation is not known to this service.
-SR_SOAP_MUST_UNDERSTAND = The header '{ $header }' is required to be understood but is not supported.
+SR_SOAP_MUST_UNDERSTAND = A header marked mustUnderstand is not supported by this service.

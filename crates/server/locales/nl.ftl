@@ -15,6 +15,7 @@ SR_PASSWORD_TOO_WEAK = Het nieuwe wachtwoord is te makkelijk te raden. Gebruik e
 SR_PASSWORD_UNCHANGED = Het nieuwe wachtwoord moet verschillen van het huidige.
 SR_PASSWORD_CHANGED = Uw wachtwoord is gewijzigd.
 SR_THROTTLED = Te veel onjuiste wachtwoorden. Probeer het na { $until } opnieuw.
+SR_UPSTREAM_REFUSED = Het wachtwoord is niet gewijzigd. SuperOffice heeft de wijziging geweigerd; controleer het huidige wachtwoord en de wachtwoordregels.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -22,11 +23,12 @@ SR_UNAUTHORIZED = Autorisatie voor deze aanvraag is geweigerd.
 SR_XSRF_INVALID = De aanvraag bevat geen geldig XSRF-token.
 SR_PARTNER_APP_FORBIDDEN = Gebruikersbeheer is niet toegestaan voor partner-apps.
 SR_ONLINE_FORBIDDEN = De User-agent is niet beschikbaar in Online.
+SR_FORBIDDEN = Het verzoek is niet toegestaan voor deze gebruiker.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Het mediatype '{ $mediaType }' van de aanvraag wordt niet ondersteund voor deze resource.
-SR_UNSUPPORTED_CHARSET = De tekenset '{ $charset }' wordt niet ondersteund.
+SR_UNSUPPORTED_MEDIA_TYPE = Het mediatype van de aanvraag wordt niet ondersteund voor deze resource.
+SR_UNSUPPORTED_CHARSET = De tekenset van de aanvraag wordt niet ondersteund. Gebruik utf-8, utf-16, utf-16le of utf-16be.
 SR_MISSING_CONTENT_TYPE = De aanvraag heeft inhoud, maar geen Content-Type.
 SR_EMPTY_BODY = De inhoud van de aanvraag is leeg.
 SR_BAD_REQUEST = De aanvraag is ongeldig.
@@ -36,7 +38,7 @@ SR_PAYLOAD_TOO_LARGE = De inhoud van de aanvraag is groter dan { $limit } { $lim
        *[other] bytes
     }.
 SR_NOT_ACCEPTABLE = Geen van de gevraagde mediatypen of tekensets kan worden geleverd.
-SR_METHOD_NOT_ALLOWED = De gevraagde resource ondersteunt de HTTP-methode '{ $method }' niet.
+SR_METHOD_NOT_ALLOWED = De gevraagde resource ondersteunt deze HTTP-methode niet.
 SR_NOT_FOUND = Er is geen HTTP-resource gevonden die overeenkomt met de aanvraag-URI.
 SR_INVALID_SELECT = De parameter $select is geen geldige lijst met eigenschappen.
 
@@ -48,6 +50,8 @@ SR_BUSY = De server is bezet. Probeer het over { $seconds } { $seconds ->
     } opnieuw.
 SR_STORE_UNAVAILABLE = De gebruikersdatabase is op dit moment niet beschikbaar. Er is niets gewijzigd.
 SR_INTERNAL_ERROR = Er is een interne fout opgetreden. Er is niets gewijzigd.
+SR_BAD_GATEWAY = De SuperOffice-server achter deze gateway gaf geen correct antwoord. Probeer het later opnieuw.
+SR_GATEWAY_TIMEOUT = De SuperOffice-server achter deze gateway antwoordde niet op tijd. Controleer of het wachtwoord is gewijzigd voordat u het opnieuw probeert.
 
 ## Browser pages (SPEC §6)
 
@@ -72,4 +76,4 @@ SR_PAGE_RESULT_TITLE = Wachtwoordwijziging
 SR_SOAP_BAD_ENVELOPE = Het bericht is geen geldige SOAP 1.1-envelop.
 SR_SOAP_ACTION_MISMATCH = De SOAPAction-header komt niet overeen met de bewerking.
 SR_SOAP_UNKNOWN_OPERATION = De bewerking is niet bekend bij deze service.
-SR_SOAP_MUST_UNDERSTAND = De header '{ $header }' moet worden begrepen, maar wordt niet ondersteund.
+SR_SOAP_MUST_UNDERSTAND = Een header gemarkeerd met mustUnderstand wordt niet ondersteund door deze service.

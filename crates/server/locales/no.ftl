@@ -9,6 +9,7 @@ SR_PASSWORD_TOO_WEAK = Det nye passordet er for lett å gjette. Bruk et lengre p
 SR_PASSWORD_UNCHANGED = Det nye passordet må være forskjellig fra det nåværende.
 SR_PASSWORD_CHANGED = Passordet ditt er endret.
 SR_THROTTLED = For mange feil passord. Prøv igjen etter { $until }.
+SR_UPSTREAM_REFUSED = Passordet ble ikke endret. SuperOffice avviste endringen; kontroller det nåværende passordet og passordreglene.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -16,18 +17,19 @@ SR_UNAUTHORIZED = Tilgang er nektet for denne forespørselen.
 SR_XSRF_INVALID = Forespørselen mangler et gyldig XSRF-token.
 SR_PARTNER_APP_FORBIDDEN = Brukeradministrasjon er ikke tillatt for partnerapper.
 SR_ONLINE_FORBIDDEN = User-agenten er ikke tilgjengelig i Online.
+SR_FORBIDDEN = Forespørselen er ikke tillatt for denne brukeren.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' støttes ikke for denne ressursen.
-SR_UNSUPPORTED_CHARSET = Tegnsettet '{ $charset }' støttes ikke.
+SR_UNSUPPORTED_MEDIA_TYPE = Forespørselens medietype støttes ikke for denne ressursen.
+SR_UNSUPPORTED_CHARSET = Forespørselens tegnsett støttes ikke. Bruk utf-8, utf-16, utf-16le eller utf-16be.
 SR_MISSING_CONTENT_TYPE = Forespørselen har innhold, men ingen Content-Type.
 SR_EMPTY_BODY = Innholdet i forespørselen er tomt.
 SR_BAD_REQUEST = Forespørselen er ugyldig.
 SR_PATCH_TEST_FAILED = En testoperasjon i patchen mislyktes.
 SR_PAYLOAD_TOO_LARGE = Innholdet i forespørselen er større enn { $limit } byte.
 SR_NOT_ACCEPTABLE = Ingen av de forespurte medietypene eller tegnsettene kan leveres.
-SR_METHOD_NOT_ALLOWED = Den forespurte ressursen støtter ikke HTTP-metoden '{ $method }'.
+SR_METHOD_NOT_ALLOWED = Den forespurte ressursen støtter ikke denne HTTP-metoden.
 SR_NOT_FOUND = Fant ingen HTTP-ressurs som samsvarer med URI-en i forespørselen.
 SR_INVALID_SELECT = Parameteren $select er ikke en gyldig liste over egenskaper.
 
@@ -39,6 +41,8 @@ SR_BUSY = Serveren er opptatt. Prøv igjen om { $seconds } { $seconds ->
     }.
 SR_STORE_UNAVAILABLE = Brukerregisteret er ikke tilgjengelig akkurat nå. Ingenting ble endret.
 SR_INTERNAL_ERROR = Det oppstod en intern feil. Ingenting ble endret.
+SR_BAD_GATEWAY = SuperOffice-serveren bak denne gatewayen svarte ikke riktig. Prøv igjen senere.
+SR_GATEWAY_TIMEOUT = SuperOffice-serveren bak denne gatewayen svarte ikke i tide. Sjekk om passordet ble endret før du prøver igjen.
 
 ## Browser pages (SPEC §6)
 
@@ -63,4 +67,4 @@ SR_PAGE_RESULT_TITLE = Passordendring
 SR_SOAP_BAD_ENVELOPE = Meldingen er ikke en gyldig SOAP 1.1-konvolutt.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-headeren samsvarer ikke med operasjonen.
 SR_SOAP_UNKNOWN_OPERATION = Operasjonen er ukjent for denne tjenesten.
-SR_SOAP_MUST_UNDERSTAND = Headeren '{ $header }' må forstås, men støttes ikke.
+SR_SOAP_MUST_UNDERSTAND = En header merket mustUnderstand støttes ikke av denne tjenesten.

@@ -9,6 +9,7 @@ SR_PASSWORD_TOO_WEAK = Det nya lösenordet är för lätt att gissa. Använd ett
 SR_PASSWORD_UNCHANGED = Det nya lösenordet måste skilja sig från det nuvarande.
 SR_PASSWORD_CHANGED = Ditt lösenord har ändrats.
 SR_THROTTLED = För många felaktiga lösenord. Försök igen efter { $until }.
+SR_UPSTREAM_REFUSED = Lösenordet ändrades inte. SuperOffice avvisade ändringen; kontrollera det nuvarande lösenordet och lösenordsreglerna.
 
 ## Authentication and authorization (SPEC §4, §5)
 
@@ -16,18 +17,19 @@ SR_UNAUTHORIZED = Åtkomst nekades för den här begäran.
 SR_XSRF_INVALID = Begäran saknar en giltig XSRF-token.
 SR_PARTNER_APP_FORBIDDEN = Användarhantering är inte tillåten för partnerappar.
 SR_ONLINE_FORBIDDEN = User-agenten är inte tillgänglig i Online.
+SR_FORBIDDEN = Begäran är inte tillåten för den här användaren.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' stöds inte för den här resursen.
-SR_UNSUPPORTED_CHARSET = Teckenuppsättningen '{ $charset }' stöds inte.
+SR_UNSUPPORTED_MEDIA_TYPE = Begärans medietyp stöds inte för den här resursen.
+SR_UNSUPPORTED_CHARSET = Begärans teckenuppsättning stöds inte. Använd utf-8, utf-16, utf-16le eller utf-16be.
 SR_MISSING_CONTENT_TYPE = Begäran har innehåll men saknar Content-Type.
 SR_EMPTY_BODY = Begärans innehåll är tomt.
 SR_BAD_REQUEST = Begäran är ogiltig.
 SR_PATCH_TEST_FAILED = En testoperation i patchen misslyckades.
 SR_PAYLOAD_TOO_LARGE = Begärans innehåll är större än { $limit } byte.
 SR_NOT_ACCEPTABLE = Ingen av de begärda medietyperna eller teckenuppsättningarna kan levereras.
-SR_METHOD_NOT_ALLOWED = Den begärda resursen stöder inte HTTP-metoden '{ $method }'.
+SR_METHOD_NOT_ALLOWED = Den begärda resursen stöder inte den här HTTP-metoden.
 SR_NOT_FOUND = Ingen HTTP-resurs hittades som matchar begärans URI.
 SR_INVALID_SELECT = Parametern $select är inte en giltig lista med egenskaper.
 
@@ -39,6 +41,8 @@ SR_BUSY = Servern är upptagen. Försök igen om { $seconds } { $seconds ->
     }.
 SR_STORE_UNAVAILABLE = Användarregistret är inte tillgängligt just nu. Inget har ändrats.
 SR_INTERNAL_ERROR = Ett internt fel uppstod. Inget har ändrats.
+SR_BAD_GATEWAY = SuperOffice-servern bakom denna gateway svarade inte korrekt. Försök igen senare.
+SR_GATEWAY_TIMEOUT = SuperOffice-servern bakom denna gateway svarade inte i tid. Kontrollera om lösenordet ändrades innan du försöker igen.
 
 ## Browser pages (SPEC §6)
 
@@ -63,4 +67,4 @@ SR_PAGE_RESULT_TITLE = Lösenordsbyte
 SR_SOAP_BAD_ENVELOPE = Meddelandet är inte ett giltigt SOAP 1.1-kuvert.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-huvudet matchar inte operationen.
 SR_SOAP_UNKNOWN_OPERATION = Operationen är okänd för den här tjänsten.
-SR_SOAP_MUST_UNDERSTAND = Huvudet '{ $header }' måste förstås men stöds inte.
+SR_SOAP_MUST_UNDERSTAND = Ett huvud märkt mustUnderstand stöds inte av den här tjänsten.

@@ -293,19 +293,19 @@ async fn change_inner(
 /// The message for a policy refusal: its id and the limits it names.
 pub(crate) fn policy_message(
     violation: &PolicyViolation,
-) -> (&'static str, Vec<(&'static str, crate::i18n::Arg)>) {
-    use crate::i18n::Arg;
+) -> (crate::i18n::Message, Vec<(&'static str, crate::i18n::Arg)>) {
+    use crate::i18n::{Arg, Message};
     match violation {
         PolicyViolation::TooShort { min } => (
-            "SR_PASSWORD_TOO_SHORT",
+            Message::PasswordTooShort,
             vec![("min", Arg::Number(*min as i64))],
         ),
         PolicyViolation::TooLong { max } => (
-            "SR_PASSWORD_TOO_LONG",
+            Message::PasswordTooLong,
             vec![("max", Arg::Number(*max as i64))],
         ),
-        PolicyViolation::TooWeak { .. } => ("SR_PASSWORD_TOO_WEAK", vec![]),
-        PolicyViolation::Unchanged => ("SR_PASSWORD_UNCHANGED", vec![]),
+        PolicyViolation::TooWeak { .. } => (Message::PasswordTooWeak, vec![]),
+        PolicyViolation::Unchanged => (Message::PasswordUnchanged, vec![]),
     }
 }
 

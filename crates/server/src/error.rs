@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use actix_web::http::StatusCode;
 
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Message};
 
 /// Everything that can go wrong with a call, in the terms of SPEC §3 and §4.
 ///
@@ -128,45 +128,36 @@ impl ApiError {
     }
 
     /// The localized message: its resource id and arguments.
-    pub(crate) fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
+    pub(crate) fn message(&self) -> (Message, Vec<(&'static str, Arg)>) {
         match self {
-            ApiError::BadRequest { .. } => ("SR_BAD_REQUEST", vec![]),
-            ApiError::EmptyBody => ("SR_EMPTY_BODY", vec![]),
-            ApiError::InvalidSelect => ("SR_INVALID_SELECT", vec![]),
-            ApiError::PatchTestFailed { .. } => ("SR_PATCH_TEST_FAILED", vec![]),
-            ApiError::UnsupportedMediaType { media_type } => (
-                "SR_UNSUPPORTED_MEDIA_TYPE",
-                vec![("mediaType", Arg::Str(media_type.clone()))],
-            ),
-            ApiError::MissingContentType => ("SR_MISSING_CONTENT_TYPE", vec![]),
-            ApiError::UnsupportedCharset { charset } => (
-                "SR_UNSUPPORTED_CHARSET",
-                vec![("charset", Arg::Str(charset.clone()))],
-            ),
+            ApiError::BadRequest { .. } => (Message::BadRequest, vec![]),
+            ApiError::EmptyBody => (Message::EmptyBody, vec![]),
+            ApiError::InvalidSelect => (Message::InvalidSelect, vec![]),
+            ApiError::PatchTestFailed { .. } => (Message::PatchTestFailed, vec![]),
+            ApiError::UnsupportedMediaType { .. } => (Message::UnsupportedMediaType, vec![]),
+            ApiError::MissingContentType => (Message::MissingContentType, vec![]),
+            ApiError::UnsupportedCharset { .. } => (Message::UnsupportedCharset, vec![]),
             ApiError::PayloadTooLarge { limit } => (
-                "SR_PAYLOAD_TOO_LARGE",
+                Message::PayloadTooLarge,
                 vec![("limit", Arg::Number(*limit as i64))],
             ),
-            ApiError::NotAcceptable => ("SR_NOT_ACCEPTABLE", vec![]),
-            ApiError::Unauthorized => ("SR_UNAUTHORIZED", vec![]),
-            ApiError::XsrfInvalid => ("SR_XSRF_INVALID", vec![]),
-            ApiError::PartnerAppForbidden => ("SR_PARTNER_APP_FORBIDDEN", vec![]),
-            ApiError::OnlineForbidden => ("SR_ONLINE_FORBIDDEN", vec![]),
-            ApiError::MethodNotAllowed { method } => (
-                "SR_METHOD_NOT_ALLOWED",
-                vec![("method", Arg::Str(method.clone()))],
-            ),
-            ApiError::NotFound => ("SR_NOT_FOUND", vec![]),
+            ApiError::NotAcceptable => (Message::NotAcceptable, vec![]),
+            ApiError::Unauthorized => (Message::Unauthorized, vec![]),
+            ApiError::XsrfInvalid => (Message::XsrfInvalid, vec![]),
+            ApiError::PartnerAppForbidden => (Message::PartnerAppForbidden, vec![]),
+            ApiError::OnlineForbidden => (Message::OnlineForbidden, vec![]),
+            ApiError::MethodNotAllowed { .. } => (Message::MethodNotAllowed, vec![]),
+            ApiError::NotFound => (Message::NotFound, vec![]),
             ApiError::Throttled { until, .. } => (
-                "SR_THROTTLED",
+                Message::Throttled,
                 vec![("until", Arg::Time(system_time_to_timestamp(*until)))],
             ),
             ApiError::Busy { retry_after } => (
-                "SR_BUSY",
+                Message::Busy,
                 vec![("seconds", Arg::Number(retry_seconds(*retry_after) as i64))],
             ),
-            ApiError::StoreUnavailable => ("SR_STORE_UNAVAILABLE", vec![]),
-            ApiError::Internal => ("SR_INTERNAL_ERROR", vec![]),
+            ApiError::StoreUnavailable => (Message::StoreUnavailable, vec![]),
+            ApiError::Internal => (Message::InternalError, vec![]),
         }
     }
 

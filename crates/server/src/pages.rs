@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::{SESSION_COOKIE, XSRF_COOKIE};
 use crate::error::ApiError;
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Message};
 use crate::respond::Reply;
 use crate::state::AppState;
 
@@ -51,7 +51,7 @@ fn page_headers(builder: &mut HttpResponseBuilder, reply: &Reply) {
     }
 }
 
-fn t(state: &AppState, reply: &Reply, id: &str) -> String {
+fn t(state: &AppState, reply: &Reply, id: Message) -> String {
     escape(&reply.message(state, id, &[]))
 }
 
@@ -113,7 +113,7 @@ fn login_form(
         .unwrap_or_default();
     layout(
         reply,
-        &t(state, reply, "SR_PAGE_LOGIN_TITLE"),
+        &t(state, reply, Message::PageLoginTitle),
         &format!(
             "<h1>{title}</h1>\n{error}<form method=\"post\" action=\"/login\">\n\
              <input type=\"hidden\" name=\"XSRF_TOKEN\" value=\"{token}\">\n\
@@ -124,11 +124,11 @@ fn login_form(
              <input id=\"password\" name=\"password\" type=\"password\" \
              autocomplete=\"current-password\" required>\n\
              <button type=\"submit\">{submit}</button>\n</form>",
-            title = t(state, reply, "SR_PAGE_LOGIN_TITLE"),
+            title = t(state, reply, Message::PageLoginTitle),
             token = escape(token),
-            user = t(state, reply, "SR_PAGE_USERNAME"),
-            pass = t(state, reply, "SR_PAGE_PASSWORD"),
-            submit = t(state, reply, "SR_PAGE_LOG_IN"),
+            user = t(state, reply, Message::PageUsername),
+            pass = t(state, reply, Message::PagePassword),
+            submit = t(state, reply, Message::PageLogIn),
             username = escape(username),
         ),
     )
@@ -193,7 +193,7 @@ pub(crate) async fn login(
         && same_token(form_token, &cookie_token)
         && state.accounts.verify_login_xsrf(form_token);
     if !token_ok {
-        let message = reply.message(&state, "SR_XSRF_INVALID", &[]);
+        let message = reply.message(&state, Message::XsrfInvalid, &[]);
         let mut builder = HttpResponse::Forbidden();
         page_headers(&mut builder, &reply);
         builder.cookie(xsrf_cookie(&state, &fresh));
@@ -215,7 +215,7 @@ pub(crate) async fn login(
         }
         Err(e) => {
             let message = match ApiError::from(e) {
-                ApiError::Unauthorized => reply.message(&state, "SR_PAGE_LOGIN_FAILED", &[]),
+                ApiError::Unauthorized => reply.message(&state, Message::PageLoginFailed, &[]),
                 other => {
                     let (id, args) = other.message();
                     reply.message(&state, id, &args)
@@ -251,7 +251,7 @@ fn redirect_to_login() -> HttpResponse {
 fn change_form(state: &AppState, reply: &Reply, username: &str, xsrf: &str) -> String {
     let policy = reply.message(
         state,
-        "SR_PAGE_POLICY",
+        Message::PagePolicy,
         &[
             (
                 "min",
@@ -265,12 +265,12 @@ fn change_form(state: &AppState, reply: &Reply, username: &str, xsrf: &str) -> S
     );
     let signed_in = reply.message(
         state,
-        "SR_PAGE_SIGNED_IN_AS",
+        Message::PageSignedInAs,
         &[("username", Arg::Str(username.to_owned()))],
     );
     layout(
         reply,
-        &t(state, reply, "SR_PAGE_CHANGE_TITLE"),
+        &t(state, reply, Message::PageChangeTitle),
         &format!(
             "<header class=\"bar\"><span class=\"who\">{signed_in}</span>\n\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
@@ -292,15 +292,15 @@ fn change_form(state: &AppState, reply: &Reply, username: &str, xsrf: &str) -> S
              <button type=\"submit\">{submit}</button>\n</form>",
             signed_in = escape(&signed_in),
             xsrf = escape(xsrf),
-            logout = t(state, reply, "SR_PAGE_LOG_OUT"),
-            title = t(state, reply, "SR_PAGE_CHANGE_TITLE"),
+            logout = t(state, reply, Message::PageLogOut),
+            title = t(state, reply, Message::PageChangeTitle),
             user = escape(username),
-            current = t(state, reply, "SR_PAGE_CURRENT_PASSWORD"),
-            new = t(state, reply, "SR_PAGE_NEW_PASSWORD"),
+            current = t(state, reply, Message::PageCurrentPassword),
+            new = t(state, reply, Message::PageNewPassword),
             min = state.accounts.policy().min_length,
             max = state.accounts.policy().max_length,
             policy = escape(&policy),
-            submit = t(state, reply, "SR_PAGE_CHANGE_BUTTON"),
+            submit = t(state, reply, Message::PageChangeButton),
         ),
     )
 }
@@ -369,17 +369,21 @@ pub(crate) fn result_page(
     outcome: &ChangeOutcome,
 ) -> HttpResponse {
     let (ok, message, reason) = match outcome {
-        ChangeOutcome::Changed => (true, reply.message(state, "SR_PASSWORD_CHANGED", &[]), None),
+        ChangeOutcome::Changed => (
+            true,
+            reply.message(state, Message::PasswordChanged, &[]),
+            None,
+        ),
         ChangeOutcome::OldPasswordMismatch => (
             false,
-            reply.message(state, "SR_OLD_PASSWORD_MISMATCH", &[]),
+            reply.message(state, Message::OldPasswordMismatch, &[]),
             Some("old-password-mismatch"),
         ),
         ChangeOutcome::Refused(v) => {
             let (id, args) = crate::api::policy_message(v);
             (false, reply.message(state, id, &args), Some(v.reason()))
         }
-        ChangeOutcome::Throttled { .. } => (false, String::new(), None),
+        ChangeOutcome::Throttled { .. } => (false, Default::default(), None),
     };
     let mut builder = HttpResponse::Ok();
     page_headers(&mut builder, reply);
@@ -388,11 +392,11 @@ pub(crate) fn result_page(
         builder.insert_header(("X-Reason", reason));
     }
     let (class, link, link_text) = if ok {
-        ("success", "/password", t(state, reply, "SR_PAGE_BACK"))
+        ("success", "/password", t(state, reply, Message::PageBack))
     } else {
-        ("error", "/password", t(state, reply, "SR_PAGE_TRY_AGAIN"))
+        ("error", "/password", t(state, reply, Message::PageTryAgain))
     };
-    let title = t(state, reply, "SR_PAGE_RESULT_TITLE");
+    let title = t(state, reply, Message::PageResultTitle);
     builder.body(layout(
         reply,
         &title,
@@ -417,12 +421,12 @@ pub(crate) fn error_page(
     // A stale token is not a lost session: /password hands out a fresh one, or sends a
     // browser without a session on to /login.
     let (link, text) = match err {
-        ApiError::Unauthorized => ("/login", t(state, reply, "SR_PAGE_LOG_IN")),
-        ApiError::XsrfInvalid => ("/password", t(state, reply, "SR_PAGE_TRY_AGAIN")),
-        _ => ("/password", t(state, reply, "SR_PAGE_BACK")),
+        ApiError::Unauthorized => ("/login", t(state, reply, Message::PageLogIn)),
+        ApiError::XsrfInvalid => ("/password", t(state, reply, Message::PageTryAgain)),
+        _ => ("/password", t(state, reply, Message::PageBack)),
     };
     // The heading in the page's language; the status line as HTTP writes it.
-    let title = t(state, reply, "SR_PAGE_RESULT_TITLE");
+    let title = t(state, reply, Message::PageResultTitle);
     let status_line = escape(&format!(
         "{} {}",
         status.as_u16(),

@@ -9,7 +9,7 @@ use agentgate_codec::{self as codec, MediaType};
 use agentgate_negotiation::{self as negotiation, Fallback, Language, LanguageChoice, Offer};
 
 use crate::error::ApiError;
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Locale, Message};
 use crate::state::AppState;
 
 const HTML: &str = "text/html";
@@ -185,16 +185,24 @@ impl Reply {
         }
     }
 
+    /// Where this request reads its messages.
+    pub(crate) fn locale(&self) -> Locale<'_> {
+        Locale {
+            language: self.lang(),
+            culture: self.culture.as_deref(),
+            zone: &self.zone.zone,
+            include_offset: self.zone.include_offset,
+        }
+    }
+
     /// A localized message in this request's language, culture and time zone.
-    pub(crate) fn message(&self, state: &AppState, id: &str, args: &[(&str, Arg)]) -> String {
-        state.catalog.message(
-            self.lang(),
-            self.culture.as_deref(),
-            &self.zone.zone,
-            self.zone.include_offset,
-            id,
-            args,
-        )
+    pub(crate) fn message<'s>(
+        &self,
+        state: &'s AppState,
+        message: Message,
+        args: &[(&str, Arg)],
+    ) -> std::borrow::Cow<'s, str> {
+        state.catalog.message(&self.locale(), message, args)
     }
 
     /// `true` or `false` in the negotiated format (HTML is the pages' business).

@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 
 use crate::auth::{self, Presented};
 use crate::error::ApiError;
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Message};
 use crate::metrics::Outcome;
 use crate::respond::Reply;
 use crate::state::AppState;
@@ -113,7 +113,7 @@ enum Answer {
         /// `ExceptionType`: an `ErrorType` or an `X-Reason` code.
         exception_type: &'static str,
         /// The message id and its arguments.
-        message: (&'static str, Vec<(&'static str, Arg)>),
+        message: (Message, Vec<(&'static str, Arg)>),
         /// `Retry-After` in seconds, when waiting helps.
         retry_after: Option<u64>,
     },
@@ -121,7 +121,7 @@ enum Answer {
     Fault {
         status: StatusCode,
         code: FaultCode,
-        message: (&'static str, Vec<(&'static str, Arg)>),
+        message: (Message, Vec<(&'static str, Arg)>),
         /// The `ErrorType` for the metrics' outcome label.
         outcome: &'static str,
     },
@@ -137,7 +137,7 @@ impl Answer {
     }
 
     /// A client fault (HTTP 500, `s:Client`) with one of the SOAP message ids.
-    fn client_fault(id: &'static str, args: Vec<(&'static str, Arg)>) -> Answer {
+    fn client_fault(id: Message, args: Vec<(&'static str, Arg)>) -> Answer {
         Answer::Fault {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: FaultCode::Client,
@@ -219,7 +219,7 @@ async fn run(
         .get_all("soapaction")
         .all(|a| a.to_str().is_ok_and(|a| soap::action_matches(a, version)));
     if !action_matches {
-        return Err(Answer::client_fault("SR_SOAP_ACTION_MISMATCH", vec![]));
+        return Err(Answer::client_fault(Message::SoapActionMismatch, vec![]));
     }
 
     let limit = state.settings.body_limit;
@@ -277,7 +277,7 @@ async fn run(
         ChangeOutcome::OldPasswordMismatch => (
             Answer::Refused {
                 exception_type: "old-password-mismatch",
-                message: ("SR_OLD_PASSWORD_MISMATCH", vec![]),
+                message: (Message::OldPasswordMismatch, vec![]),
                 retry_after: None,
             },
             "old-password-mismatch",
@@ -323,7 +323,7 @@ async fn read_body(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| Answer::client_fault("SR_SOAP_BAD_ENVELOPE", vec![]))?;
+        let chunk = chunk.map_err(|_| Answer::client_fault(Message::SoapBadEnvelope, vec![]))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -345,21 +345,18 @@ fn decode_error(err: soap::Error, limit: usize) -> Answer {
                 charset: e.to_string(),
             })
         }
-        soap::Error::MustUnderstand { header } => Answer::Fault {
+        soap::Error::MustUnderstand { .. } => Answer::Fault {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: FaultCode::MustUnderstand,
-            message: (
-                "SR_SOAP_MUST_UNDERSTAND",
-                vec![("header", Arg::Str(header))],
-            ),
+            message: (Message::SoapMustUnderstand, vec![]),
             outcome: "BadRequest",
         },
         soap::Error::UnknownOperation { .. } => {
-            Answer::client_fault("SR_SOAP_UNKNOWN_OPERATION", vec![])
+            Answer::client_fault(Message::SoapUnknownOperation, vec![])
         }
         err => {
             debug_assert_eq!(err.fault_code(), FaultCode::Client);
-            Answer::client_fault("SR_SOAP_BAD_ENVELOPE", vec![])
+            Answer::client_fault(Message::SoapBadEnvelope, vec![])
         }
     }
 }
