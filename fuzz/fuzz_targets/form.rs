@@ -2,12 +2,12 @@
 
 #![no_main]
 
-use agentgate_codec::MediaType;
+use agentgate_codec::RequestType;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::check(MediaType::FormUrlEncoded, data, common::form);
+    common::check(RequestType::FormUrlEncoded, data, common::form);
 });

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use agentgate_codec::{
-    Charset, ErrorDocument, Limits, MediaType, decode, encode_bool, encode_error,
+    Charset, ErrorDocument, Limits, RequestType, ResponseType, decode, encode_bool, encode_error,
 };
 use criterion::{Criterion, criterion_main};
 use serde::Deserialize;
@@ -40,53 +40,53 @@ fn decoding(c: &mut Criterion) {
             black_box((request.old_password, request.new_password))
         })
     });
-    let cases: [(&str, MediaType, Option<Charset>, &[u8]); 9] = [
-        ("json", MediaType::Json, None, json),
+    let cases: [(&str, RequestType, Option<Charset>, &[u8]); 9] = [
+        ("json", RequestType::Json, None, json),
         (
             "text-json",
-            MediaType::TextJson,
+            RequestType::TextJson,
             Some(Charset::Utf8),
             fixture!("request-text-json.json"),
         ),
         (
             "xml datacontract",
-            MediaType::Xml,
+            RequestType::Xml,
             None,
             fixture!("request-xml-datacontract.xml"),
         ),
         (
             "xml plain",
-            MediaType::TextXml,
+            RequestType::TextXml,
             None,
             fixture!("request-xml-plain.xml"),
         ),
         (
             "xml utf-16le bom",
-            MediaType::TextXml,
+            RequestType::TextXml,
             None,
             fixture!("request-xml-utf16le-bom.xml"),
         ),
         (
             "form",
-            MediaType::FormUrlEncoded,
+            RequestType::FormUrlEncoded,
             None,
             fixture!("request-form.txt"),
         ),
         (
             "json-patch",
-            MediaType::JsonPatch,
+            RequestType::JsonPatch,
             None,
             fixture!("request-json-patch.json"),
         ),
         (
             "merge-patch",
-            MediaType::MergePatch,
+            RequestType::MergePatch,
             None,
             fixture!("request-merge-patch.json"),
         ),
         (
             "json utf-16 bom",
-            MediaType::Json,
+            RequestType::Json,
             Some(Charset::Utf16),
             &utf16(json),
         ),
@@ -117,20 +117,24 @@ fn encoding(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("encode");
     for (name, media_type, charset) in [
-        ("bool json", MediaType::Json, Charset::Utf8),
-        ("bool xml", MediaType::Xml, Charset::Utf8),
-        ("bool xml utf-16", MediaType::TextXml, Charset::Utf16),
+        ("bool json", ResponseType::Json, Charset::Utf8),
+        ("bool xml", ResponseType::Xml, Charset::Utf8),
+        ("bool xml utf-16", ResponseType::TextXml, Charset::Utf16),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| encode_bool(media_type, charset, black_box(true)))
         });
     }
     for (name, media_type, charset) in [
-        ("error json", MediaType::Json, Charset::Utf8),
-        ("error xml", MediaType::Xml, Charset::Utf8),
-        ("error problem+json", MediaType::ProblemJson, Charset::Utf8),
-        ("error problem+xml", MediaType::ProblemXml, Charset::Utf8),
-        ("error json utf-16", MediaType::Json, Charset::Utf16),
+        ("error json", ResponseType::Json, Charset::Utf8),
+        ("error xml", ResponseType::Xml, Charset::Utf8),
+        (
+            "error problem+json",
+            ResponseType::ProblemJson,
+            Charset::Utf8,
+        ),
+        ("error problem+xml", ResponseType::ProblemXml, Charset::Utf8),
+        ("error json utf-16", ResponseType::Json, Charset::Utf16),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| encode_error(media_type, charset, black_box(&error)))

@@ -2,85 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::Error;
 use crate::error::label_excerpt;
-
-/// A text encoding the codec reads and writes (SPEC §2 "Charsets").
-///
-/// Decoding accepts all four. Encoding writes UTF-8 for [`Charset::Utf8`], UTF-16LE with a
-/// byte order mark (`FF FE`, as .NET writes `utf-16`) for [`Charset::Utf16`] and
-/// [`Charset::Utf16Le`], and UTF-16BE with a byte order mark (`FE FF`) for
-/// [`Charset::Utf16Be`].
-///
-/// # Examples
-///
-/// ```
-/// use agentgate_codec::Charset;
-///
-/// assert_eq!(Charset::from_label("UTF-16"), Some(Charset::Utf16));
-/// assert_eq!(Charset::Utf16Le.as_str(), "utf-16le");
-/// assert_eq!(Charset::from_label("iso-8859-1"), None);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charset {
-    /// `utf-8`, the default.
-    Utf8,
-    /// `utf-16`: a byte order mark decides the byte order, little-endian without one.
-    Utf16,
-    /// `utf-16le`.
-    Utf16Le,
-    /// `utf-16be`.
-    Utf16Be,
-}
-
-impl Charset {
-    /// The charset of a label, compared case-insensitively: `utf-8` (or `utf8`), `utf-16`
-    /// (or `utf16`), `utf-16le`, `utf-16be`. Surrounding whitespace is ignored.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use agentgate_codec::Charset;
-    ///
-    /// assert_eq!(Charset::from_label(" utf8 "), Some(Charset::Utf8));
-    /// assert_eq!(Charset::from_label("UTF-16BE"), Some(Charset::Utf16Be));
-    /// assert_eq!(Charset::from_label("utf-32"), None);
-    /// ```
-    pub fn from_label(label: &str) -> Option<Charset> {
-        let label = label.trim_matches([' ', '\t', '\r', '\n']);
-        let is = |name: &str| label.eq_ignore_ascii_case(name);
-        if is("utf-8") || is("utf8") {
-            Some(Charset::Utf8)
-        } else if is("utf-16") || is("utf16") {
-            Some(Charset::Utf16)
-        } else if is("utf-16le") || is("utf16le") {
-            Some(Charset::Utf16Le)
-        } else if is("utf-16be") || is("utf16be") {
-            Some(Charset::Utf16Be)
-        } else {
-            None
-        }
-    }
-
-    /// The label as written in a `charset` parameter.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use agentgate_codec::Charset;
-    ///
-    /// assert_eq!(Charset::Utf8.as_str(), "utf-8");
-    /// assert_eq!(Charset::Utf16.as_str(), "utf-16");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Charset::Utf8 => "utf-8",
-            Charset::Utf16 => "utf-16",
-            Charset::Utf16Le => "utf-16le",
-            Charset::Utf16Be => "utf-16be",
-        }
-    }
-}
+use crate::{Charset, Error};
 
 /// The byte-level encoding actually read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,33 +234,6 @@ mod tests {
 
     fn with(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
         [prefix, rest].concat()
-    }
-
-    #[test]
-    fn from_label_knows_the_four_charsets_in_any_case() {
-        let cases = [
-            ("utf-8", Some(Charset::Utf8)),
-            ("UTF-8", Some(Charset::Utf8)),
-            ("utf8", Some(Charset::Utf8)),
-            ("utf-16", Some(Charset::Utf16)),
-            ("Utf-16LE", Some(Charset::Utf16Le)),
-            ("utf-16be", Some(Charset::Utf16Be)),
-            ("iso-8859-1", None),
-            ("utf-32", None),
-            ("", None),
-            ("\"utf-8\"", None),
-        ];
-        for (label, expected) in cases {
-            assert_eq!(Charset::from_label(label), expected, "{label:?}");
-        }
-        for charset in [
-            Charset::Utf8,
-            Charset::Utf16,
-            Charset::Utf16Le,
-            Charset::Utf16Be,
-        ] {
-            assert_eq!(Charset::from_label(charset.as_str()), Some(charset));
-        }
     }
 
     #[test]

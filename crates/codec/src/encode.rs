@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::charset::encode_text;
 use crate::xml::is_xml_char;
-use crate::{Charset, MediaType};
+use crate::{Charset, ResponseType, Syntax};
 
 /// The namespace DataContractSerializer writes for a primitive `bool`.
 const SERIALIZATION_NAMESPACE: &str = "http://schemas.microsoft.com/2003/10/Serialization/";
@@ -17,26 +17,24 @@ const SERIALIZATION_NAMESPACE: &str = "http://schemas.microsoft.com/2003/10/Seri
 /// what DataContractSerializer writes, without an XML declaration:
 /// `<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>`.
 ///
-/// A media type outside [`MediaType::RESPONSE`] is written as its family: XML when
-/// [`MediaType::is_xml`], JSON otherwise.
+/// The problem types write what their syntax does: a `bool` has no problem form.
 ///
 /// # Examples
 ///
 /// ```
-/// use agentgate_codec::{encode_bool, Charset, MediaType};
+/// use agentgate_codec::{encode_bool, Charset, ResponseType};
 ///
-/// assert_eq!(encode_bool(MediaType::Json, Charset::Utf8, true), b"true");
+/// assert_eq!(encode_bool(ResponseType::Json, Charset::Utf8, true), b"true");
 /// assert_eq!(
-///     encode_bool(MediaType::TextXml, Charset::Utf8, false),
+///     encode_bool(ResponseType::TextXml, Charset::Utf8, false),
 ///     br#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">false</boolean>"#
 /// );
-/// assert_eq!(encode_bool(MediaType::Json, Charset::Utf16, true), b"\xFF\xFEt\0r\0u\0e\0");
+/// assert_eq!(encode_bool(ResponseType::Json, Charset::Utf16, true), b"\xFF\xFEt\0r\0u\0e\0");
 /// ```
-pub fn encode_bool(media_type: MediaType, charset: Charset, value: bool) -> Vec<u8> {
-    let text = if media_type.is_xml() {
-        format!(r#"<boolean xmlns="{SERIALIZATION_NAMESPACE}">{value}</boolean>"#)
-    } else {
-        value.to_string()
+pub fn encode_bool(media_type: ResponseType, charset: Charset, value: bool) -> Vec<u8> {
+    let text = match media_type.syntax() {
+        Syntax::Xml => format!(r#"<boolean xmlns="{SERIALIZATION_NAMESPACE}">{value}</boolean>"#),
+        Syntax::Json => value.to_string(),
     };
     encode_text(text, charset)
 }
@@ -51,7 +49,7 @@ pub fn encode_bool(media_type: MediaType, charset: Charset, value: bool) -> Vec<
 /// let error = ErrorDocument {
 ///     message: "Unsupported media type",
 ///     message_detail: "text/plain is not supported",
-///     error_type: "UnsupportedMediaType",
+///     error_type: "UnsupportedResponseType",
 ///     status: 415,
 ///     title: "Unsupported Media Type",
 /// };
@@ -109,7 +107,7 @@ struct JsonProblem<'a> {
 /// # Examples
 ///
 /// ```
-/// use agentgate_codec::{encode_error, Charset, ErrorDocument, MediaType};
+/// use agentgate_codec::{encode_error, Charset, ErrorDocument, ResponseType};
 ///
 /// let error = ErrorDocument {
 ///     message: "Bad request",
@@ -119,25 +117,29 @@ struct JsonProblem<'a> {
 ///     title: "Bad Request",
 /// };
 /// assert_eq!(
-///     String::from_utf8(encode_error(MediaType::Json, Charset::Utf8, &error)).unwrap(),
+///     String::from_utf8(encode_error(ResponseType::Json, Charset::Utf8, &error)).unwrap(),
 ///     r#"{"Message":"Bad request","MessageDetail":"the property OldPassword is missing","ErrorType":"BadRequest"}"#
 /// );
 /// assert_eq!(
-///     String::from_utf8(encode_error(MediaType::Xml, Charset::Utf8, &error)).unwrap(),
+///     String::from_utf8(encode_error(ResponseType::Xml, Charset::Utf8, &error)).unwrap(),
 ///     "<Error><Message>Bad request</Message><MessageDetail>the property OldPassword is missing\
 ///      </MessageDetail><ErrorType>BadRequest</ErrorType></Error>"
 /// );
 /// ```
-pub fn encode_error(media_type: MediaType, charset: Charset, error: &ErrorDocument<'_>) -> Vec<u8> {
+pub fn encode_error(
+    media_type: ResponseType,
+    charset: Charset,
+    error: &ErrorDocument<'_>,
+) -> Vec<u8> {
     let text = match media_type {
-        MediaType::ProblemJson => to_json(&JsonProblem {
+        ResponseType::ProblemJson => to_json(&JsonProblem {
             r#type: "about:blank",
             title: error.title,
             status: error.status,
             detail: &problem_detail(error),
             error_type: error.error_type,
         }),
-        MediaType::ProblemXml => {
+        ResponseType::ProblemXml => {
             let mut out =
                 String::with_capacity(160 + error.message.len() + error.message_detail.len());
             out.push_str(r#"<problem xmlns="urn:ietf:rfc:7807"><type>about:blank</type>"#);
@@ -148,7 +150,7 @@ pub fn encode_error(media_type: MediaType, charset: Charset, error: &ErrorDocume
             out.push_str("</problem>");
             out
         }
-        _ if media_type.is_xml() => {
+        ResponseType::Xml | ResponseType::TextXml => {
             let mut out =
                 String::with_capacity(100 + error.message.len() + error.message_detail.len());
             out.push_str("<Error>");
@@ -158,7 +160,10 @@ pub fn encode_error(media_type: MediaType, charset: Charset, error: &ErrorDocume
             out.push_str("</Error>");
             out
         }
-        _ => to_json(&JsonError {
+        ResponseType::Json
+        | ResponseType::TextJson
+        | ResponseType::JsonPatch
+        | ResponseType::MergePatch => to_json(&JsonError {
             message: error.message,
             message_detail: error.message_detail,
             error_type: error.error_type,
@@ -189,27 +194,33 @@ fn to_json<T: Serialize>(value: &T) -> String {
 /// # Examples
 ///
 /// ```
-/// use agentgate_codec::{encode_value, Charset, MediaType};
+/// use agentgate_codec::{encode_value, Charset, ResponseType};
 /// use serde_json::json;
 ///
 /// let value = json!({"method": "POST", "request": ["OldPassword", "NewPassword"]});
 /// assert_eq!(
-///     String::from_utf8(encode_value(MediaType::Xml, Charset::Utf8, "Description", &value)).unwrap(),
+///     String::from_utf8(encode_value(ResponseType::Xml, Charset::Utf8, "Description", &value)).unwrap(),
 ///     "<Description><method>POST</method><request><item>OldPassword</item>\
 ///      <item>NewPassword</item></request></Description>"
 /// );
 /// assert_eq!(
-///     encode_value(MediaType::Json, Charset::Utf8, "Description", &json!({"a": 1})),
+///     encode_value(ResponseType::Json, Charset::Utf8, "Description", &json!({"a": 1})),
 ///     br#"{"a":1}"#
 /// );
 /// ```
-pub fn encode_value(media_type: MediaType, charset: Charset, root: &str, value: &Value) -> Vec<u8> {
-    let text = if media_type.is_xml() {
-        let mut out = String::new();
-        write_xml_value(&mut out, &xml_name(root), value);
-        out
-    } else {
-        to_json(value)
+pub fn encode_value(
+    media_type: ResponseType,
+    charset: Charset,
+    root: &str,
+    value: &Value,
+) -> Vec<u8> {
+    let text = match media_type.syntax() {
+        Syntax::Xml => {
+            let mut out = String::new();
+            write_xml_value(&mut out, &xml_name(root), value);
+            out
+        }
+        Syntax::Json => to_json(value),
     };
     encode_text(text, charset)
 }
@@ -315,17 +326,7 @@ pub(crate) fn escape_xml_into(out: &mut String, text: &str) {
 mod tests {
     use super::*;
 
-    const ALL: [MediaType; 9] = [
-        MediaType::Json,
-        MediaType::TextJson,
-        MediaType::Xml,
-        MediaType::TextXml,
-        MediaType::FormUrlEncoded,
-        MediaType::JsonPatch,
-        MediaType::MergePatch,
-        MediaType::ProblemJson,
-        MediaType::ProblemXml,
-    ];
+    const ALL: [ResponseType; 8] = ResponseType::ALL;
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()
@@ -345,7 +346,7 @@ mod tests {
     fn bools_are_json_literals_or_datacontract_booleans() {
         for media_type in ALL {
             for value in [true, false] {
-                let expected = if media_type.is_xml() {
+                let expected = if media_type.syntax() == Syntax::Xml {
                     format!(
                         r#"<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">{value}</boolean>"#
                     )
@@ -380,7 +381,7 @@ mod tests {
         ];
         for (charset, expected) in cases {
             assert_eq!(
-                encode_bool(MediaType::Json, charset, false),
+                encode_bool(ResponseType::Json, charset, false),
                 expected,
                 "{charset:?}"
             );
@@ -391,23 +392,23 @@ mod tests {
     fn error_documents_are_escaped_in_every_format() {
         let cases = [
             (
-                MediaType::Json,
+                ResponseType::Json,
                 r#"{"Message":"Bad <request> & \"quotes\" 'too'","MessageDetail":"line 1,\r\ncolumn 2\u0001","ErrorType":"BadRequest"}"#,
             ),
             (
-                MediaType::MergePatch,
+                ResponseType::MergePatch,
                 r#"{"Message":"Bad <request> & \"quotes\" 'too'","MessageDetail":"line 1,\r\ncolumn 2\u0001","ErrorType":"BadRequest"}"#,
             ),
             (
-                MediaType::TextXml,
+                ResponseType::TextXml,
                 "<Error><Message>Bad &lt;request&gt; &amp; &quot;quotes&quot; &apos;too&apos;</Message><MessageDetail>line 1,&#xD;\ncolumn 2\u{FFFD}</MessageDetail><ErrorType>BadRequest</ErrorType></Error>",
             ),
             (
-                MediaType::ProblemJson,
+                ResponseType::ProblemJson,
                 r#"{"type":"about:blank","title":"Bad Request","status":400,"detail":"Bad <request> & \"quotes\" 'too' line 1,\r\ncolumn 2\u0001","errorType":"BadRequest"}"#,
             ),
             (
-                MediaType::ProblemXml,
+                ResponseType::ProblemXml,
                 "<problem xmlns=\"urn:ietf:rfc:7807\"><type>about:blank</type><title>Bad Request</title><status>400</status><detail>Bad &lt;request&gt; &amp; &quot;quotes&quot; &apos;too&apos; line 1,&#xD;\ncolumn 2\u{FFFD}</detail><errorType>BadRequest</errorType></problem>",
             ),
         ];
@@ -426,9 +427,12 @@ mod tests {
             message_detail: "",
             ..document()
         };
-        let json: Value =
-            serde_json::from_slice(&encode_error(MediaType::ProblemJson, Charset::Utf8, &error))
-                .unwrap();
+        let json: Value = serde_json::from_slice(&encode_error(
+            ResponseType::ProblemJson,
+            Charset::Utf8,
+            &error,
+        ))
+        .unwrap();
         assert_eq!(json["detail"], "Bad <request> & \"quotes\" 'too'");
     }
 
@@ -445,7 +449,7 @@ mod tests {
         });
         assert_eq!(
             text(encode_value(
-                MediaType::Xml,
+                ResponseType::Xml,
                 Charset::Utf8,
                 "Description",
                 &value
@@ -454,7 +458,7 @@ mod tests {
         );
         assert_eq!(
             text(encode_value(
-                MediaType::TextJson,
+                ResponseType::TextJson,
                 Charset::Utf8,
                 "Description",
                 &value
@@ -463,7 +467,7 @@ mod tests {
         );
         assert_eq!(
             text(encode_value(
-                MediaType::Xml,
+                ResponseType::Xml,
                 Charset::Utf8,
                 "r",
                 &serde_json::json!("s")

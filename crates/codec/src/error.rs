@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Charset, MediaType};
+use crate::Charset;
 
 /// Why a request body could not be decoded.
 ///
@@ -147,14 +147,6 @@ pub enum Error {
         #[source]
         source: json_patch::PatchError,
     },
-
-    /// Occurs when [`decode`](crate::decode) is called with a media type that is not a request
-    /// body type (the problem types).
-    #[error("{} is not a request body type", .media_type.as_str())]
-    NotARequestType {
-        /// The media type given.
-        media_type: MediaType,
-    },
 }
 
 fn percent_message(offset: usize, property: Option<&'static str>) -> String {
@@ -174,10 +166,10 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use agentgate_codec::{decode, Limits, MediaType};
+    /// use agentgate_codec::{decode, Limits, RequestType};
     ///
     /// let body = br#"[{"op": "test", "path": "/OldPassword", "value": "x"}]"#;
-    /// let error = decode(MediaType::JsonPatch, None, body, &Limits::default()).unwrap_err();
+    /// let error = decode(RequestType::JsonPatch, None, body, &Limits::default()).unwrap_err();
     /// assert!(error.is_patch_test_failed());
     /// ```
     pub fn is_patch_test_failed(&self) -> bool {
@@ -189,10 +181,10 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use agentgate_codec::{decode, Limits, MediaType};
+    /// use agentgate_codec::{decode, Limits, RequestType};
     ///
     /// let limits = Limits { max_bytes: 4, ..Limits::default() };
-    /// let error = decode(MediaType::Json, None, b"{ }  ", &limits).unwrap_err();
+    /// let error = decode(RequestType::Json, None, b"{ }  ", &limits).unwrap_err();
     /// assert!(error.is_too_large());
     /// ```
     pub fn is_too_large(&self) -> bool {
@@ -204,10 +196,10 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use agentgate_codec::{decode, Limits, MediaType};
+    /// use agentgate_codec::{decode, Limits, RequestType};
     ///
     /// let body = br#"<?xml version="1.0" encoding="iso-8859-1"?><r/>"#;
-    /// let error = decode(MediaType::Xml, None, body, &Limits::default()).unwrap_err();
+    /// let error = decode(RequestType::Xml, None, body, &Limits::default()).unwrap_err();
     /// assert!(error.is_unsupported_charset());
     /// ```
     pub fn is_unsupported_charset(&self) -> bool {

@@ -20,32 +20,35 @@
 //!
 //! You will notably *not* find HTTP here: no status codes (the server maps [`Error`] with its
 //! predicates), no header parsing and no content negotiation, which live in
-//! `agentgate-negotiation`; the caller passes an already chosen [`MediaType`] and [`Charset`].
+//! `agentgate-negotiation`; the caller passes an already chosen [`RequestType`] or
+//! [`ResponseType`] and [`Charset`]. Those types come from `agentgate-media`, re-exported here,
+//! and every `match` on them is exhaustive: a new media type is a compile error until it is
+//! decoded or encoded.
 //!
 //! # Examples
 //!
 //! ```
-//! use agentgate_codec::{decode, encode_bool, Charset, Limits, MediaType};
+//! use agentgate_codec::{decode, encode_bool, Charset, Limits, RequestType, ResponseType};
 //!
 //! let body = br#"<ChangeOwnPasswordRequest xmlns="http://schemas.datacontract.org/2004/07/SuperOffice"
 //!     xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
 //!   <NewPassword>Tr0ub4dour&amp;3-horse</NewPassword>
 //!   <OldPassword>sint</OldPassword>
 //! </ChangeOwnPasswordRequest>"#;
-//! let request = decode(MediaType::Xml, None, body, &Limits::default())?;
+//! let request = decode(RequestType::Xml, None, body, &Limits::default())?;
 //! assert_eq!(request.old_password, "sint");
 //! assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
 //!
 //! let form = b"oldpassword=sint&NewPassword=Tr0ub4dour%263-horse&XSRF_TOKEN=abc";
-//! let request = decode(MediaType::FormUrlEncoded, Some(Charset::Utf8), form, &Limits::default())?;
+//! let request = decode(RequestType::FormUrlEncoded, Some(Charset::Utf8), form, &Limits::default())?;
 //! assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
 //! assert_eq!(request.xsrf_token.as_deref(), Some("abc"));
 //!
-//! let error = decode(MediaType::Json, None, br#"{"OldPassword": "sint"}"#, &Limits::default())
+//! let error = decode(RequestType::Json, None, br#"{"OldPassword": "sint"}"#, &Limits::default())
 //!     .unwrap_err();
 //! assert_eq!(error.to_string(), "the property NewPassword is missing");
 //!
-//! assert_eq!(encode_bool(MediaType::Json, Charset::Utf8, true), b"true");
+//! assert_eq!(encode_bool(ResponseType::Json, Charset::Utf8, true), b"true");
 //! # Ok::<(), agentgate_codec::Error>(())
 //! ```
 //!
@@ -94,17 +97,15 @@ mod encode;
 mod error;
 mod form;
 mod json;
-mod media_type;
 mod patch;
 pub mod soap;
 mod xml;
 
 use std::fmt;
 
-pub use charset::Charset;
+pub use agentgate_media::{Charset, Essence, RequestType, ResponseType, Syntax};
 pub use encode::{ErrorDocument, encode_bool, encode_error, encode_value};
 pub use error::Error;
-pub use media_type::MediaType;
 
 // For the SOAP reader and writer, which share this crate's XML text handling.
 pub(crate) use charset::decode_text;
@@ -186,8 +187,8 @@ impl fmt::Debug for ChangeOwnPasswordRequest {
 /// # Errors
 ///
 /// [`Error::TooLarge`] over `limits.max_bytes`; [`Error::Empty`]; [`Error::UnsupportedCharset`]
-/// for an XML declaration of another encoding; [`Error::Encoding`] for invalid bytes;
-/// [`Error::NotARequestType`] for the problem types; and per format the refusals of SPEC §2:
+/// for an XML declaration of another encoding; [`Error::Encoding`] for invalid bytes; and per
+/// format the refusals of SPEC §2:
 /// [`Error::Syntax`], [`Error::TooDeep`], [`Error::Doctype`], [`Error::Shape`],
 /// [`Error::Missing`], [`Error::NotAString`], [`Error::Duplicate`],
 /// [`Error::PercentEncoding`], [`Error::Patch`], [`Error::PatchTestFailed`].
@@ -195,27 +196,27 @@ impl fmt::Debug for ChangeOwnPasswordRequest {
 /// # Examples
 ///
 /// ```
-/// use agentgate_codec::{decode, Charset, Limits, MediaType};
+/// use agentgate_codec::{decode, Charset, Limits, RequestType};
 ///
 /// let body: Vec<u8> = [0xFF, 0xFE].into_iter()
 ///     .chain(r#"{"oldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#
 ///         .encode_utf16().flat_map(u16::to_le_bytes))
 ///     .collect();
-/// let request = decode(MediaType::TextJson, Some(Charset::Utf16), &body, &Limits::default())?;
+/// let request = decode(RequestType::TextJson, Some(Charset::Utf16), &body, &Limits::default())?;
 /// assert_eq!(request.old_password, "sint");
 ///
 /// let patch = br#"[{"op": "add", "path": "oldpassword", "value": "sint"},
 ///                  {"op": "add", "path": "/NewPassword", "value": "Tr0ub4dour&3-horse"}]"#;
-/// let request = decode(MediaType::JsonPatch, None, patch, &Limits::default())?;
+/// let request = decode(RequestType::JsonPatch, None, patch, &Limits::default())?;
 /// assert_eq!(request.new_password, "Tr0ub4dour&3-horse");
 ///
-/// let error = decode(MediaType::Json, None, b"{\"OldPassword\": 1}", &Limits::default())
+/// let error = decode(RequestType::Json, None, b"{\"OldPassword\": 1}", &Limits::default())
 ///     .unwrap_err();
 /// assert_eq!(error.to_string(), "the property OldPassword must be a string");
 /// # Ok::<(), agentgate_codec::Error>(())
 /// ```
 pub fn decode(
-    media_type: MediaType,
+    media_type: RequestType,
     charset: Option<Charset>,
     body: &[u8],
     limits: &Limits,
@@ -226,21 +227,18 @@ pub fn decode(
         });
     }
     match media_type {
-        MediaType::Json | MediaType::TextJson => {
+        RequestType::Json | RequestType::TextJson => {
             json::decode(&decode_text(body, charset, false)?, limits)
         }
-        MediaType::Xml | MediaType::TextXml => {
+        RequestType::Xml | RequestType::TextXml => {
             xml::decode(&decode_text(body, charset, true)?, limits)
         }
-        MediaType::FormUrlEncoded => form::decode(&decode_text(body, charset, false)?),
-        MediaType::JsonPatch => {
+        RequestType::FormUrlEncoded => form::decode(&decode_text(body, charset, false)?),
+        RequestType::JsonPatch => {
             patch::decode_json_patch(&decode_text(body, charset, false)?, limits)
         }
-        MediaType::MergePatch => {
+        RequestType::MergePatch => {
             patch::decode_merge_patch(&decode_text(body, charset, false)?, limits)
-        }
-        MediaType::ProblemJson | MediaType::ProblemXml => {
-            Err(Error::NotARequestType { media_type })
         }
     }
 }
@@ -283,63 +281,63 @@ mod tests {
     #[test]
     fn fixtures_of_every_request_format_decode_to_the_same_passwords() {
         type Case = (
-            MediaType,
+            RequestType,
             Option<Charset>,
             &'static [u8],
             Option<&'static str>,
         );
         let cases: [Case; 10] = [
-            (MediaType::Json, None, fixture!("request-json.json"), None),
+            (RequestType::Json, None, fixture!("request-json.json"), None),
             (
-                MediaType::TextJson,
+                RequestType::TextJson,
                 Some(Charset::Utf8),
                 fixture!("request-text-json.json"),
                 None,
             ),
             (
-                MediaType::Xml,
+                RequestType::Xml,
                 None,
                 fixture!("request-xml-datacontract.xml"),
                 None,
             ),
             (
-                MediaType::TextXml,
+                RequestType::TextXml,
                 None,
                 fixture!("request-xml-plain.xml"),
                 None,
             ),
             (
-                MediaType::TextXml,
+                RequestType::TextXml,
                 None,
                 fixture!("request-xml-utf16le-bom.xml"),
                 None,
             ),
             (
-                MediaType::TextXml,
+                RequestType::TextXml,
                 Some(Charset::Utf16),
                 fixture!("request-xml-utf16le-bom.xml"),
                 None,
             ),
             (
-                MediaType::Xml,
+                RequestType::Xml,
                 Some(Charset::Utf16Le),
                 fixture!("request-xml-utf16le-bom.xml"),
                 None,
             ),
             (
-                MediaType::FormUrlEncoded,
+                RequestType::FormUrlEncoded,
                 None,
                 fixture!("request-form.txt"),
                 Some("bm90LWEtcmVhbC10b2tlbg"),
             ),
             (
-                MediaType::JsonPatch,
+                RequestType::JsonPatch,
                 None,
                 fixture!("request-json-patch.json"),
                 None,
             ),
             (
-                MediaType::MergePatch,
+                RequestType::MergePatch,
                 None,
                 fixture!("request-merge-patch.json"),
                 None,
@@ -356,39 +354,39 @@ mod tests {
     fn fixtures_of_every_response_body_are_what_the_encoders_write() {
         let cases: [(Vec<u8>, &[u8]); 9] = [
             (
-                encode_bool(MediaType::Json, Charset::Utf8, true),
+                encode_bool(ResponseType::Json, Charset::Utf8, true),
                 fixture!("response-true.json"),
             ),
             (
-                encode_bool(MediaType::MergePatch, Charset::Utf8, false),
+                encode_bool(ResponseType::MergePatch, Charset::Utf8, false),
                 fixture!("response-false.json"),
             ),
             (
-                encode_bool(MediaType::Xml, Charset::Utf8, true),
+                encode_bool(ResponseType::Xml, Charset::Utf8, true),
                 fixture!("response-true.xml"),
             ),
             (
-                encode_bool(MediaType::TextXml, Charset::Utf8, false),
+                encode_bool(ResponseType::TextXml, Charset::Utf8, false),
                 fixture!("response-false.xml"),
             ),
             (
-                encode_error(MediaType::Json, Charset::Utf8, &error_document()),
+                encode_error(ResponseType::Json, Charset::Utf8, &error_document()),
                 fixture!("response-error.json"),
             ),
             (
-                encode_error(MediaType::TextJson, Charset::Utf16, &error_document()),
+                encode_error(ResponseType::TextJson, Charset::Utf16, &error_document()),
                 fixture!("response-error-utf16le-bom.json"),
             ),
             (
-                encode_error(MediaType::Xml, Charset::Utf8, &error_document()),
+                encode_error(ResponseType::Xml, Charset::Utf8, &error_document()),
                 fixture!("response-error.xml"),
             ),
             (
-                encode_error(MediaType::ProblemJson, Charset::Utf8, &error_document()),
+                encode_error(ResponseType::ProblemJson, Charset::Utf8, &error_document()),
                 fixture!("response-problem.json"),
             ),
             (
-                encode_error(MediaType::ProblemXml, Charset::Utf8, &error_document()),
+                encode_error(ResponseType::ProblemXml, Charset::Utf8, &error_document()),
                 fixture!("response-problem.xml"),
             ),
         ];
@@ -405,13 +403,13 @@ mod tests {
     #[test]
     fn the_error_fixture_is_what_decoding_reports() {
         let body = br#"{"OldPassword":"sint"}"#;
-        let error = decode(MediaType::Json, None, body, &Limits::default()).unwrap_err();
+        let error = decode(RequestType::Json, None, body, &Limits::default()).unwrap_err();
         let document = ErrorDocument {
             message_detail: &error.to_string(),
             ..error_document()
         };
         assert_eq!(
-            encode_error(MediaType::Json, Charset::Utf8, &document),
+            encode_error(ResponseType::Json, Charset::Utf8, &document),
             fixture!("response-error.json")
         );
     }
@@ -420,23 +418,23 @@ mod tests {
     fn every_request_format_reads_every_charset() {
         let bodies = [
             (
-                MediaType::Json,
+                RequestType::Json,
                 r#"{"OldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#,
             ),
             (
-                MediaType::Xml,
+                RequestType::Xml,
                 "<r><OldPassword>sint</OldPassword><NewPassword>Tr0ub4dour&amp;3-horse</NewPassword></r>",
             ),
             (
-                MediaType::FormUrlEncoded,
+                RequestType::FormUrlEncoded,
                 "OldPassword=sint&NewPassword=Tr0ub4dour%263-horse",
             ),
             (
-                MediaType::JsonPatch,
+                RequestType::JsonPatch,
                 r#"[{"op":"add","path":"/OldPassword","value":"sint"},{"op":"add","path":"/NewPassword","value":"Tr0ub4dour&3-horse"}]"#,
             ),
             (
-                MediaType::MergePatch,
+                RequestType::MergePatch,
                 r#"{"OldPassword":"sint","NewPassword":"Tr0ub4dour&3-horse"}"#,
             ),
         ];
@@ -469,7 +467,7 @@ mod tests {
             max_bytes: 10,
             ..Limits::default()
         };
-        for media_type in MediaType::REQUEST {
+        for media_type in RequestType::ALL {
             let error = decode(media_type, None, &[b' '; 11], &small).unwrap_err();
             assert!(error.is_too_large(), "{media_type:?}");
             assert_eq!(
@@ -488,36 +486,23 @@ mod tests {
     }
 
     #[test]
-    fn problem_types_are_not_request_types() {
-        for media_type in [MediaType::ProblemJson, MediaType::ProblemXml] {
-            let error = decode(media_type, None, b"{}", &Limits::default()).unwrap_err();
-            assert!(matches!(error, Error::NotARequestType { .. }));
-            assert!(
-                !error.is_too_large()
-                    && !error.is_patch_test_failed()
-                    && !error.is_unsupported_charset()
-            );
-        }
-    }
-
-    #[test]
     fn predicates_pick_exactly_their_variant() {
         let limits = Limits::default();
         let test_failed = decode(
-            MediaType::JsonPatch,
+            RequestType::JsonPatch,
             None,
             br#"[{"op":"test","path":"/OldPassword","value":"x"}]"#,
             &limits,
         )
         .unwrap_err();
         let unsupported = decode(
-            MediaType::TextXml,
+            RequestType::TextXml,
             None,
             b"<?xml version='1.0' encoding='koi8-r'?><r/>",
             &limits,
         )
         .unwrap_err();
-        let bad_request = decode(MediaType::Json, None, b"[]", &limits).unwrap_err();
+        let bad_request = decode(RequestType::Json, None, b"[]", &limits).unwrap_err();
         assert_eq!(
             [&test_failed, &unsupported, &bad_request].map(|e| (
                 e.is_patch_test_failed(),
@@ -544,39 +529,39 @@ mod tests {
     #[test]
     fn no_error_message_echoes_a_password() {
         let secret = "s3cr3t-V4lue";
-        let bodies: Vec<(MediaType, String)> = vec![
-            (MediaType::Json, format!(r#""{secret}""#)),
+        let bodies: Vec<(RequestType, String)> = vec![
+            (RequestType::Json, format!(r#""{secret}""#)),
             (
-                MediaType::Json,
+                RequestType::Json,
                 format!(r#"{{"OldPassword":["{secret}"]}}"#),
             ),
             (
-                MediaType::Json,
+                RequestType::Json,
                 format!(r#"{{"OldPassword":"{secret}","NewPassword":{secret}}}"#),
             ),
-            (MediaType::Json, format!(r#"{{"OldPassword":"{secret}""#)),
+            (RequestType::Json, format!(r#"{{"OldPassword":"{secret}""#)),
             (
-                MediaType::Xml,
+                RequestType::Xml,
                 format!("<r><OldPassword>{secret}<x/></OldPassword></r>"),
             ),
             (
-                MediaType::Xml,
+                RequestType::Xml,
                 format!("<r><OldPassword>&{secret};</OldPassword></r>"),
             ),
-            (MediaType::Xml, format!("<r><OldPassword>{secret}</r>")),
+            (RequestType::Xml, format!("<r><OldPassword>{secret}</r>")),
             (
-                MediaType::FormUrlEncoded,
+                RequestType::FormUrlEncoded,
                 format!("OldPassword={secret}%FF"),
             ),
             (
-                MediaType::JsonPatch,
+                RequestType::JsonPatch,
                 format!(r#"[{{"op":"{secret}","path":"/OldPassword"}}]"#),
             ),
             (
-                MediaType::JsonPatch,
+                RequestType::JsonPatch,
                 format!(r#"[{{"op":"test","path":"/OldPassword","value":"{secret}"}}]"#),
             ),
-            (MediaType::MergePatch, format!(r#""{secret}""#)),
+            (RequestType::MergePatch, format!(r#""{secret}""#)),
         ];
         for (media_type, body) in bodies {
             let error = decode(media_type, None, body.as_bytes(), &Limits::default()).unwrap_err();

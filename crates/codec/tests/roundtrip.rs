@@ -7,7 +7,8 @@
 //! any Unicode string.
 
 use agentgate_codec::{
-    ChangeOwnPasswordRequest, Charset, ErrorDocument, Limits, MediaType, decode, encode_error,
+    ChangeOwnPasswordRequest, Charset, ErrorDocument, Limits, RequestType, ResponseType, decode,
+    encode_error,
 };
 use proptest::prelude::*;
 
@@ -101,28 +102,28 @@ fn form_value(text: &str) -> String {
     out
 }
 
-fn body(media_type: MediaType, old: &str, new: &str, case: u8, variant: bool) -> String {
+fn body(media_type: RequestType, old: &str, new: &str, case: u8, variant: bool) -> String {
     let old_name = spell("OldPassword", case);
     let new_name = spell("NewPassword", case.wrapping_add(1));
     match media_type {
-        MediaType::Json | MediaType::TextJson | MediaType::MergePatch => format!(
+        RequestType::Json | RequestType::TextJson | RequestType::MergePatch => format!(
             "{{ {}: {}, \"Other\": [1, {{\"x\": null}}], {}: {} }}",
             json_string(&old_name, false),
             json_string(old, variant),
             json_string(&new_name, false),
             json_string(new, !variant),
         ),
-        MediaType::Xml | MediaType::TextXml => format!(
+        RequestType::Xml | RequestType::TextXml => format!(
             "<?xml version=\"1.0\"?>\n<a:Request xmlns:a=\"urn:test\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">\n  <a:{new_name}>{}</a:{new_name}>\n  <{old_name}>{}</{old_name}>\n</a:Request>",
             xml_text(new, variant),
             xml_text(old, !variant),
         ),
-        MediaType::FormUrlEncoded => format!(
+        RequestType::FormUrlEncoded => format!(
             "{old_name}={}&{new_name}={}&XSRF_TOKEN=t",
             form_value(old),
             form_value(new)
         ),
-        MediaType::JsonPatch => {
+        RequestType::JsonPatch => {
             let old_path = if variant {
                 old_name.clone()
             } else {
@@ -136,7 +137,6 @@ fn body(media_type: MediaType, old: &str, new: &str, case: u8, variant: bool) ->
                 json_string(new, false),
             )
         }
-        MediaType::ProblemJson | MediaType::ProblemXml => unreachable!("not a request type"),
     }
 }
 
@@ -164,7 +164,14 @@ fn in_charset(text: &str, encoding: u8) -> (Option<Charset>, Vec<u8>) {
     }
 }
 
-fn round_trip(media_type: MediaType, old: &str, new: &str, case: u8, variant: bool, encoding: u8) {
+fn round_trip(
+    media_type: RequestType,
+    old: &str,
+    new: &str,
+    case: u8,
+    variant: bool,
+    encoding: u8,
+) {
     let text = body(media_type, old, new, case, variant);
     let (charset, bytes) = in_charset(&text, encoding);
     let limits = Limits {
@@ -173,7 +180,7 @@ fn round_trip(media_type: MediaType, old: &str, new: &str, case: u8, variant: bo
     };
     let request = decode(media_type, charset, &bytes, &limits)
         .unwrap_or_else(|e| panic!("{media_type:?} {charset:?}: {e}\n{text}"));
-    let xsrf_token = (media_type == MediaType::FormUrlEncoded).then(|| "t".to_owned());
+    let xsrf_token = (media_type == RequestType::FormUrlEncoded).then(|| "t".to_owned());
     assert_eq!(
         request,
         ChangeOwnPasswordRequest {
@@ -190,29 +197,29 @@ proptest! {
 
     #[test]
     fn json_round_trips(old in password(), new in password(), case: u8, variant: bool, encoding: u8) {
-        round_trip(MediaType::Json, &old, &new, case, variant, encoding);
-        round_trip(MediaType::TextJson, &old, &new, case, variant, encoding);
+        round_trip(RequestType::Json, &old, &new, case, variant, encoding);
+        round_trip(RequestType::TextJson, &old, &new, case, variant, encoding);
     }
 
     #[test]
     fn xml_round_trips(old in xml_password(), new in xml_password(), case: u8, variant: bool, encoding: u8) {
-        round_trip(MediaType::Xml, &old, &new, case, variant, encoding);
-        round_trip(MediaType::TextXml, &old, &new, case, variant, encoding);
+        round_trip(RequestType::Xml, &old, &new, case, variant, encoding);
+        round_trip(RequestType::TextXml, &old, &new, case, variant, encoding);
     }
 
     #[test]
     fn form_round_trips(old in password(), new in password(), case: u8, encoding: u8) {
-        round_trip(MediaType::FormUrlEncoded, &old, &new, case, false, encoding);
+        round_trip(RequestType::FormUrlEncoded, &old, &new, case, false, encoding);
     }
 
     #[test]
     fn json_patch_round_trips(old in password(), new in password(), case: u8, variant: bool, encoding: u8) {
-        round_trip(MediaType::JsonPatch, &old, &new, case, variant, encoding);
+        round_trip(RequestType::JsonPatch, &old, &new, case, variant, encoding);
     }
 
     #[test]
     fn merge_patch_round_trips(old in password(), new in password(), case: u8, variant: bool, encoding: u8) {
-        round_trip(MediaType::MergePatch, &old, &new, case, variant, encoding);
+        round_trip(RequestType::MergePatch, &old, &new, case, variant, encoding);
     }
 
     /// RFC 6902 §4.6: a `test` right after an `add` of the same value passes; of any other
@@ -224,9 +231,9 @@ proptest! {
             v = json_string(&value, false),
             t = json_string(tested, false),
         );
-        let same = decode(MediaType::JsonPatch, None, patch(&value).as_bytes(), &Limits::default());
+        let same = decode(RequestType::JsonPatch, None, patch(&value).as_bytes(), &Limits::default());
         prop_assert!(same.is_ok());
-        let differing = decode(MediaType::JsonPatch, None, patch(&other).as_bytes(), &Limits::default());
+        let differing = decode(RequestType::JsonPatch, None, patch(&other).as_bytes(), &Limits::default());
         if other == value {
             prop_assert!(differing.is_ok());
         } else {
@@ -243,21 +250,21 @@ proptest! {
     /// RFC 7396 §2: merging the same patch twice gives what merging it once gives.
     #[test]
     fn merge_patch_is_idempotent_on_the_result(old in password(), new in password()) {
-        let once = body(MediaType::MergePatch, &old, &new, 0, false);
-        let first = decode(MediaType::MergePatch, None, once.as_bytes(), &Limits::default()).unwrap();
+        let once = body(RequestType::MergePatch, &old, &new, 0, false);
+        let first = decode(RequestType::MergePatch, None, once.as_bytes(), &Limits::default()).unwrap();
         let twice = format!(
             "{{\"OldPassword\":{},\"NewPassword\":{}}}",
             json_string(&first.old_password, false),
             json_string(&first.new_password, false)
         );
-        let second = decode(MediaType::MergePatch, None, twice.as_bytes(), &Limits::default()).unwrap();
+        let second = decode(RequestType::MergePatch, None, twice.as_bytes(), &Limits::default()).unwrap();
         prop_assert_eq!(first, second);
     }
 
     #[test]
     fn json_error_documents_read_back(message in password(), detail in password(), problem: bool) {
         let document = ErrorDocument { message: &message, message_detail: &detail, error_type: "BadRequest", status: 400, title: "Bad Request" };
-        let media_type = if problem { MediaType::ProblemJson } else { MediaType::Json };
+        let media_type = if problem { ResponseType::ProblemJson } else { ResponseType::Json };
         let value: serde_json::Value = serde_json::from_slice(&encode_error(media_type, Charset::Utf8, &document)).unwrap();
         if problem {
             let expected = if detail.is_empty() { message.clone() } else { format!("{message} {detail}") };
@@ -273,7 +280,7 @@ proptest! {
     fn xml_error_documents_read_back(message in xml_password(), detail in xml_password(), utf16: bool) {
         let document = ErrorDocument { message: &message, message_detail: &detail, error_type: "BadRequest", status: 400, title: "Bad Request" };
         let charset = if utf16 { Charset::Utf16 } else { Charset::Utf8 };
-        let bytes = encode_error(MediaType::Xml, charset, &document);
+        let bytes = encode_error(ResponseType::Xml, charset, &document);
         let text = if utf16 {
             prop_assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
             let units: Vec<u16> = bytes[2..].chunks(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();

@@ -8,28 +8,47 @@
 
 use std::hint::black_box;
 
-use agentgate_negotiation::{Fallback, Offer, charset, language, media_type, quality};
+use agentgate_negotiation::{
+    Essence, Fallback, Offer, RequestType, ResponseType, charset, language, media_type, quality,
+};
 use criterion::{Criterion, criterion_main};
 
 const CHROMIUM: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,\
     image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
 const ACCEPT_LANGUAGE: &str = "sv-SE,sv;q=0.9,en-US;q=0.8,en;q=0.7";
 
+/// The server's offer type: the response types, and its HTML pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    Api(ResponseType),
+    Html,
+}
+
+impl Essence for Media {
+    fn essence(self) -> &'static str {
+        match self {
+            Media::Api(media_type) => media_type.essence(),
+            Media::Html => "text/html",
+        }
+    }
+}
+
 /// What the server offers for a successful answer: SPEC §3's response types and `text/html`.
-const OFFERS: &[Offer] = &[
-    Offer::new("application/json"),
-    Offer::new("text/json"),
-    Offer::new("application/xml"),
-    Offer::new("text/xml"),
-    Offer::new("application/json-patch+json"),
-    Offer::new("application/merge-patch+json"),
-    Offer::when_named("text/html"),
+const OFFERS: &[Offer<Media>] = &[
+    Offer::new(Media::Api(ResponseType::Json)),
+    Offer::new(Media::Api(ResponseType::TextJson)),
+    Offer::new(Media::Api(ResponseType::Xml)),
+    Offer::new(Media::Api(ResponseType::TextXml)),
+    Offer::new(Media::Api(ResponseType::JsonPatch)),
+    Offer::new(Media::Api(ResponseType::MergePatch)),
+    Offer::when_named(Media::Html),
 ];
 const LANGUAGES: &[&str] = &["en", "sv", "no", "da", "de", "nl"];
 
 fn browser(c: &mut Criterion) {
+    // A form post: not a response type, so nothing to fall back to but the first offer.
     let fallback = Fallback::Compatible {
-        request_type: Some("application/x-www-form-urlencoded"),
+        request_type: RequestType::FormUrlEncoded.as_response().map(Media::Api),
     };
     let mut group = c.benchmark_group("browser");
     group.bench_function(
@@ -57,7 +76,7 @@ fn browser(c: &mut Criterion) {
         b.iter(|| language(None, black_box(Some(ACCEPT_LANGUAGE)), LANGUAGES, "en"));
     });
     group.bench_function("quality of text/html", |b| {
-        b.iter(|| quality(black_box(Some(CHROMIUM)), "text/html"));
+        b.iter(|| quality(black_box(Some(CHROMIUM)), Media::Html));
     });
     group.finish();
 }

@@ -1,68 +1,5 @@
-use crate::Error;
 use crate::header;
-
-/// Charsets a request may declare and a response may use (SPEC §2, §3).
-///
-/// A response only ever uses [`Charset::Utf8`] or [`Charset::Utf16`], which agentgate writes
-/// as UTF-16LE with a byte order mark, as .NET does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charset {
-    /// `utf-8`, the default.
-    Utf8,
-    /// `utf-16`: a byte order mark decides the byte order; without one it is little-endian.
-    Utf16,
-    /// `utf-16le`.
-    Utf16Le,
-    /// `utf-16be`.
-    Utf16Be,
-}
-
-impl Charset {
-    /// Recognises a charset name (case-insensitive): `utf-8` (also `utf8`), `utf-16`,
-    /// `utf-16le`, `utf-16be`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use agentgate_negotiation::Charset;
-    ///
-    /// assert_eq!(Charset::from_name("UTF-8"), Some(Charset::Utf8));
-    /// assert_eq!(Charset::from_name("utf8"), Some(Charset::Utf8));
-    /// assert_eq!(Charset::from_name("utf-16LE"), Some(Charset::Utf16Le));
-    /// assert_eq!(Charset::from_name("iso-8859-1"), None);
-    /// ```
-    pub fn from_name(name: &str) -> Option<Charset> {
-        const NAMES: [(&str, Charset); 5] = [
-            ("utf-8", Charset::Utf8),
-            ("utf8", Charset::Utf8),
-            ("utf-16", Charset::Utf16),
-            ("utf-16le", Charset::Utf16Le),
-            ("utf-16be", Charset::Utf16Be),
-        ];
-        NAMES
-            .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map(|&(_, charset)| charset)
-    }
-
-    /// The charset's name as written in a `Content-Type` (`utf-8`, `utf-16`, ...).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use agentgate_negotiation::Charset;
-    ///
-    /// assert_eq!(Charset::Utf16.as_str(), "utf-16");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Charset::Utf8 => "utf-8",
-            Charset::Utf16 => "utf-16",
-            Charset::Utf16Le => "utf-16le",
-            Charset::Utf16Be => "utf-16be",
-        }
-    }
-}
+use crate::{Charset, Error};
 
 /// Chooses the response charset from `Accept-Charset` (RFC 9110 §12.5.2, SPEC §3).
 ///
@@ -101,7 +38,7 @@ pub fn charset(accept_charset: Option<&str>, strict: bool) -> Result<Charset, Er
         let slot = if item.value == "*" {
             &mut any
         } else {
-            match Charset::from_name(item.value) {
+            match Charset::from_label(item.value) {
                 Some(Charset::Utf8) => &mut utf8,
                 Some(Charset::Utf16 | Charset::Utf16Le) => &mut utf16,
                 Some(Charset::Utf16Be) | None => continue,
@@ -194,17 +131,5 @@ mod tests {
             charset(Some("utf-16le;q=0.1, utf-16;q=0.9, utf-8;q=0.5"), true),
             Ok(Charset::Utf8)
         );
-    }
-
-    #[test]
-    fn charset_names_round_trip() {
-        for charset in [
-            Charset::Utf8,
-            Charset::Utf16,
-            Charset::Utf16Le,
-            Charset::Utf16Be,
-        ] {
-            assert_eq!(Charset::from_name(charset.as_str()), Some(charset));
-        }
     }
 }

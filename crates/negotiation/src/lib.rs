@@ -14,6 +14,10 @@
 //! - [`time_zone`]: the zone of `SO-TimeZone`;
 //! - [`VARY`]: the `Vary` value every `/api/` response carries.
 //!
+//! Negotiation is generic over what is offered: anything implementing [`Essence`], such as
+//! the [`RequestType`] and [`ResponseType`] of `agentgate-media` (re-exported here with
+//! [`Charset`]), and it answers with the caller's own value, never a string to be parsed back.
+//!
 //! Malformed headers are not errors: unparseable items are skipped, as RFC 9110 §12.5.1
 //! recommends. [`Error`] is kept for what the server must refuse.
 //!
@@ -25,28 +29,45 @@
 //! # Example
 //!
 //! ```
-//! use agentgate_negotiation::{Charset, Fallback, Language, Offer, charset, language, media_type};
+//! use agentgate_negotiation::{
+//!     Charset, Essence, Fallback, Language, Offer, ResponseType, charset, language, media_type,
+//! };
 //!
-//! const OFFERS: &[Offer] = &[
-//!     Offer::new("application/json"),
-//!     Offer::new("text/json"),
-//!     Offer::new("application/xml"),
-//!     Offer::new("text/xml"),
-//!     Offer::when_named("text/html"),
+//! // The server's offers: the codec's response types, and its own HTML pages.
+//! #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+//! enum Media {
+//!     Api(ResponseType),
+//!     Html,
+//! }
+//! impl Essence for Media {
+//!     fn essence(self) -> &'static str {
+//!         match self {
+//!             Media::Api(media_type) => media_type.essence(),
+//!             Media::Html => "text/html",
+//!         }
+//!     }
+//! }
+//!
+//! const OFFERS: &[Offer<Media>] = &[
+//!     Offer::new(Media::Api(ResponseType::Json)),
+//!     Offer::new(Media::Api(ResponseType::TextJson)),
+//!     Offer::new(Media::Api(ResponseType::Xml)),
+//!     Offer::new(Media::Api(ResponseType::TextXml)),
+//!     Offer::when_named(Media::Html),
 //! ];
 //! const LANGUAGES: &[&str] = &["en", "sv", "no", "da", "de", "nl"];
 //!
 //! // A browser posting the password form.
 //! let accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 //! let fallback = Fallback::Compatible { request_type: None };
-//! assert_eq!(media_type(Some(accept), OFFERS, fallback)?, "text/html");
+//! assert_eq!(media_type(Some(accept), OFFERS, fallback)?, Media::Html);
 //! assert_eq!(charset(None, false)?, Charset::Utf8);
 //! let choice = language(None, Some("nb-NO,nb;q=0.9,en;q=0.8"), LANGUAGES, "en");
 //! assert_eq!(choice.language, Language::Tag("no"));
 //! assert_eq!(choice.content_language(), Some("no"));
 //!
 //! // A script with `fetch()`: JSON.
-//! assert_eq!(media_type(Some("*/*"), OFFERS, fallback)?, "application/json");
+//! assert_eq!(media_type(Some("*/*"), OFFERS, fallback)?, Media::Api(ResponseType::Json));
 //! # Ok::<(), agentgate_negotiation::Error>(())
 //! ```
 //!
@@ -90,7 +111,9 @@ mod language;
 mod media;
 mod time_zone;
 
-pub use crate::charset::{Charset, charset};
+pub use agentgate_media::{Charset, Essence, RequestType, ResponseType, Syntax};
+
+pub use crate::charset::charset;
 pub use crate::error::Error;
 pub use crate::language::{Language, LanguageChoice, culture, language};
 pub use crate::media::{ContentType, Fallback, Offer, content_type, media_type, quality};

@@ -3,21 +3,37 @@
 //! the order of items with distinct weights; and no header string makes a parser panic.
 
 use agentgate_negotiation::{
-    Charset, Error, Fallback, Language, LanguageChoice, Offer, charset, content_type, culture,
-    language, media_type, quality, time_zone,
+    Charset, Error, Essence, Fallback, Language, LanguageChoice, Offer, RequestType, ResponseType,
+    charset, content_type, culture, language, media_type, quality, time_zone,
 };
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
-const OFFERS: &[Offer] = &[
-    Offer::new("application/json"),
-    Offer::new("text/json"),
-    Offer::new("application/xml"),
-    Offer::new("text/xml"),
-    Offer::new("application/json-patch+json"),
-    Offer::new("application/merge-patch+json"),
-    Offer::when_named("text/html"),
-    Offer::when_named("application/problem+json"),
+/// What the server offers: the response types, and its own HTML pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    Api(ResponseType),
+    Html,
+}
+
+impl Essence for Media {
+    fn essence(self) -> &'static str {
+        match self {
+            Media::Api(media_type) => media_type.essence(),
+            Media::Html => "text/html",
+        }
+    }
+}
+
+const OFFERS: &[Offer<Media>] = &[
+    Offer::new(Media::Api(ResponseType::Json)),
+    Offer::new(Media::Api(ResponseType::TextJson)),
+    Offer::new(Media::Api(ResponseType::Xml)),
+    Offer::new(Media::Api(ResponseType::TextXml)),
+    Offer::new(Media::Api(ResponseType::JsonPatch)),
+    Offer::new(Media::Api(ResponseType::MergePatch)),
+    Offer::when_named(Media::Html),
+    Offer::when_named(Media::Api(ResponseType::ProblemJson)),
 ];
 
 /// How specifically a generated range matches an offer, least specific first (RFC 9110
@@ -74,13 +90,13 @@ fn all_ranges() -> Vec<Range> {
         },
     ];
     for offer in OFFERS {
-        let (type_, subtype) = offer.media_type.split_once('/').unwrap();
+        let (type_, subtype) = offer.media_type.essence().split_once('/').unwrap();
         ranges.push(Range {
-            text: offer.media_type.into(),
+            text: offer.media_type.essence().into(),
             pattern: Some((type_, Some(subtype), false)),
         });
         ranges.push(Range {
-            text: format!("{};level=1", offer.media_type.to_uppercase()),
+            text: format!("{};level=1", offer.media_type.essence().to_uppercase()),
             pattern: Some((type_, Some(subtype), true)),
         });
     }
@@ -115,15 +131,15 @@ fn header(items: &[Item]) -> String {
 }
 
 /// The oracle: each offer's (specificity, q) from the structure, then the rule of SPEC §3.
-fn oracle(items: &[Item]) -> Result<&'static str, Error> {
+fn oracle(items: &[Item]) -> Result<Media, Error> {
     if items.is_empty() {
         return Ok(OFFERS[0].media_type);
     }
-    let mut best: Option<(u16, &'static str)> = None;
+    let mut best: Option<(u16, Media)> = None;
     for offer in OFFERS {
         let mut found: Option<(Specificity, u16)> = None;
         for (range, q, _) in items {
-            if let Some(specificity) = range.specificity(offer.media_type)
+            if let Some(specificity) = range.specificity(offer.media_type.essence())
                 && found.is_none_or(|(s, _)| specificity > s)
             {
                 found = Some((specificity, *q));
@@ -142,7 +158,7 @@ fn oracle(items: &[Item]) -> Result<&'static str, Error> {
             available: OFFERS
                 .iter()
                 .filter(|o| !o.only_when_named)
-                .map(|o| o.media_type)
+                .map(|o| o.media_type.essence())
                 .collect(),
         })
 }
@@ -192,8 +208,8 @@ proptest! {
         match chosen {
             Ok(chosen) => {
                 let q = quality(Some(&accept), chosen);
-                prop_assert!(q.is_some_and(|q| q > 0), "{} chose {} with {:?}", accept, chosen, q);
-                prop_assert!(q >= highest, "{} chose {} with {:?} < {:?}", accept, chosen, q, highest);
+                prop_assert!(q.is_some_and(|q| q > 0), "{} chose {:?} with {:?}", accept, chosen, q);
+                prop_assert!(q >= highest, "{} chose {:?} with {:?} < {:?}", accept, chosen, q, highest);
             }
             Err(_) => prop_assert_eq!(highest, None, "{} refused", accept),
         }
@@ -241,16 +257,18 @@ proptest! {
 
     #[test]
     fn parsers_never_panic(value in header_like(), other in header_like(), flag in any::<bool>()) {
-        let offers = [Offer::new("application/json"), Offer::when_named("text/html")];
-        let _ = media_type(Some(&value), &offers, Fallback::Compatible { request_type: Some("text/xml") });
+        let offers = [Offer::new(Media::Api(ResponseType::Json)), Offer::when_named(Media::Html)];
+        let xml = Some(Media::Api(ResponseType::TextXml));
+        let _ = media_type(Some(&value), &offers, Fallback::Compatible { request_type: xml });
         let _ = media_type(Some(&value), &offers, Fallback::Strict);
-        let _ = quality(Some(&value), &other);
+        let _ = quality(Some(&value), Media::Html);
+        let _ = quality(Some(&other), ResponseType::ProblemXml);
         let _ = charset(Some(&value), flag);
         let choice = language(Some(&value), Some(&other), &["en", "sv", "no"], "en");
         let _ = language(None, Some(&value), &["en", "sv", "no"], "en");
         let _ = culture(Some(&other), &choice);
         let _ = culture(Some(&value), &LanguageChoice { language: Language::Tag("en"), explicit: true });
-        let _ = content_type(Some(&value), flag, &["application/json", "text/xml"]);
+        let _ = content_type(Some(&value), flag, &RequestType::ALL);
         let _ = time_zone(Some(&value));
     }
 }

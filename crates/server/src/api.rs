@@ -3,7 +3,7 @@
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agentgate_accounts::{ChangeOutcome, Client, Credential, PolicyViolation};
-use agentgate_codec::{self as codec, MediaType};
+use agentgate_codec::{self as codec, RequestType};
 use agentgate_negotiation as negotiation;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -47,7 +47,7 @@ pub(crate) fn not_found(req: &HttpRequest, state: &AppState) -> HttpResponse {
 fn negotiate_or_lenient(
     req: &HttpRequest,
     state: &AppState,
-    request_type: Option<&'static str>,
+    request_type: Option<RequestType>,
 ) -> Reply {
     Reply::negotiate(req, state, request_type).unwrap_or_else(|_| Reply::lenient(req, state))
 }
@@ -131,7 +131,7 @@ async fn change(req: &HttpRequest, mut payload: web::Payload, state: &AppState) 
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let request_type = negotiation::content_type(content_type, false, request_media_types())
+    let request_type = negotiation::content_type(content_type, false, &RequestType::ALL)
         .ok()
         .flatten()
         .map(|ct| ct.media_type);
@@ -193,7 +193,7 @@ async fn change_inner(
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let body = read_body(payload, limit).await?;
-    let declared = negotiation::content_type(content_type, body.is_empty(), request_media_types())
+    let declared = negotiation::content_type(content_type, body.is_empty(), &RequestType::ALL)
         .map_err(|e| match e {
             negotiation::Error::MissingContentType => ApiError::MissingContentType,
             negotiation::Error::UnsupportedCharset { charset } => {
@@ -209,23 +209,12 @@ async fn change_inner(
     let Some(declared) = declared else {
         return Err(ApiError::EmptyBody);
     };
-    let media = MediaType::from_essence(declared.media_type).ok_or_else(|| {
-        ApiError::UnsupportedMediaType {
-            media_type: declared.media_type.to_owned(),
-        }
-    })?;
-    let charset = declared.charset.map(|c| match c {
-        negotiation::Charset::Utf8 => codec::Charset::Utf8,
-        negotiation::Charset::Utf16 => codec::Charset::Utf16,
-        negotiation::Charset::Utf16Le => codec::Charset::Utf16Le,
-        negotiation::Charset::Utf16Be => codec::Charset::Utf16Be,
-    });
     let limits = codec::Limits {
         max_bytes: limit,
         ..codec::Limits::default()
     };
-    let request =
-        codec::decode(media, charset, &body, &limits).map_err(|e| decode_error(e, limit))?;
+    let request = codec::decode(declared.media_type, declared.charset, &body, &limits)
+        .map_err(|e| decode_error(e, limit))?;
 
     let client = Client {
         address: req.peer_addr().map(|a| a.ip()),

@@ -11,6 +11,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use agentgate_codec::{RequestType, ResponseType};
+
 use crate::state::AppState;
 
 /// What a request came to, for the `outcome` label: `changed`, `old-password-mismatch`, a
@@ -61,21 +63,9 @@ fn route(path: &str) -> &'static str {
 }
 
 fn media_label(value: Option<&HeaderValue>) -> &'static str {
-    // Only types we know become labels; anything else is "other".
-    const KNOWN: [&str; 12] = [
-        "application/json",
-        "text/json",
-        "application/xml",
-        "text/xml",
-        "application/x-www-form-urlencoded",
-        "application/json-patch+json",
-        "application/merge-patch+json",
-        "application/problem+json",
-        "application/problem+xml",
-        "text/html",
-        "text/plain",
-        "application/soap+xml",
-    ];
+    // Only types we know become labels; anything else is "other". Besides the codec's, the
+    // pages' HTML, the plain text of the SOAP service page and SOAP 1.2's type.
+    const OTHERS: [&str; 3] = ["text/html", "text/plain", "application/soap+xml"];
     let Some(value) = value else { return "none" };
     let essence = value
         .as_bytes()
@@ -86,9 +76,18 @@ fn media_label(value: Option<&HeaderValue>) -> &'static str {
     if essence.is_empty() {
         return "none";
     }
-    KNOWN
+    let Ok(essence) = std::str::from_utf8(essence) else {
+        return "other";
+    };
+    if let Some(media_type) = RequestType::from_essence(essence) {
+        return media_type.as_str();
+    }
+    if let Some(media_type) = ResponseType::from_essence(essence) {
+        return media_type.as_str();
+    }
+    OTHERS
         .iter()
-        .find(|known| known.as_bytes().eq_ignore_ascii_case(essence))
+        .find(|known| known.eq_ignore_ascii_case(essence))
         .copied()
         .unwrap_or("other")
 }

@@ -5,45 +5,40 @@ use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use agentgate_codec::{self as codec, MediaType};
-use agentgate_negotiation::{self as negotiation, Fallback, Language, LanguageChoice, Offer};
+use agentgate_codec::{self as codec, RequestType, ResponseType};
+use agentgate_negotiation::{
+    self as negotiation, Essence, Fallback, Language, LanguageChoice, Offer,
+};
 
 use crate::error::ApiError;
 use crate::i18n::{Arg, Locale, Message};
 use crate::state::AppState;
 
-const HTML: &str = "text/html";
-
 static REQUEST_TYPES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| MediaType::REQUEST.iter().map(|m| m.as_str()).collect());
-static RESPONSE_TYPES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| MediaType::RESPONSE.iter().map(|m| m.as_str()).collect());
+    LazyLock::new(|| RequestType::ALL.iter().map(|m| m.as_str()).collect());
+static RESPONSE_TYPES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    ResponseType::SERVER_ORDER
+        .iter()
+        .map(|m| m.as_str())
+        .collect()
+});
 
 /// Offers for a successful answer: the six response types in server order, then HTML for
 /// browsers that name it.
-static SUCCESS_OFFERS: LazyLock<Vec<Offer>> = LazyLock::new(|| {
-    let mut offers: Vec<Offer> = RESPONSE_TYPES
-        .iter()
-        .map(|&media_type| Offer {
-            media_type,
-            only_when_named: false,
-        })
+static SUCCESS_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
+    let mut offers: Vec<Offer<Media>> = ResponseType::SERVER_ORDER
+        .into_iter()
+        .map(|media_type| Offer::new(Media::Api(media_type)))
         .collect();
-    offers.push(Offer {
-        media_type: HTML,
-        only_when_named: true,
-    });
+    offers.push(Offer::when_named(Media::Html));
     offers
 });
 
 /// Offers for an error: as for success, plus the RFC 9457 problem types when named.
-static ERROR_OFFERS: LazyLock<Vec<Offer>> = LazyLock::new(|| {
+static ERROR_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
     let mut offers = SUCCESS_OFFERS.clone();
-    for m in [MediaType::ProblemJson, MediaType::ProblemXml] {
-        offers.push(Offer {
-            media_type: m.as_str(),
-            only_when_named: true,
-        });
+    for media_type in ResponseType::PROBLEM {
+        offers.push(Offer::when_named(Media::Api(media_type)));
     }
     offers
 });
@@ -62,17 +57,16 @@ pub(crate) fn response_media_types() -> &'static [&'static str] {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Media {
     /// One of the codec's formats.
-    Codec(MediaType),
+    Api(ResponseType),
     /// An HTML page for a browser.
     Html,
 }
 
-impl Media {
-    fn from_essence(essence: &str) -> Media {
-        if essence == HTML {
-            Media::Html
-        } else {
-            Media::Codec(MediaType::from_essence(essence).unwrap_or(MediaType::Json))
+impl Essence for Media {
+    fn essence(self) -> &'static str {
+        match self {
+            Media::Api(media_type) => media_type.essence(),
+            Media::Html => "text/html",
         }
     }
 }
@@ -112,28 +106,28 @@ impl Reply {
     pub(crate) fn negotiate(
         req: &HttpRequest,
         state: &AppState,
-        request_type: Option<&'static str>,
+        request_type: Option<RequestType>,
     ) -> Result<Reply, ApiError> {
         let strict = state.settings.strict_accept;
         let accept = header_str(req, &header::ACCEPT);
         let fallback = if strict {
             Fallback::Strict
         } else {
-            Fallback::Compatible { request_type }
+            Fallback::Compatible {
+                request_type: request_type
+                    .and_then(RequestType::as_response)
+                    .map(Media::Api),
+            }
         };
         let success = negotiation::media_type(accept, &SUCCESS_OFFERS, fallback)
             .map_err(|_| ApiError::NotAcceptable)?;
         let error = negotiation::media_type(accept, &ERROR_OFFERS, fallback)
             .map_err(|_| ApiError::NotAcceptable)?;
-        let charset = match negotiation::charset(header_str(req, &header::ACCEPT_CHARSET), strict)
-            .map_err(|_| ApiError::NotAcceptable)?
-        {
-            negotiation::Charset::Utf8 => codec::Charset::Utf8,
-            _ => codec::Charset::Utf16Le,
-        };
+        let charset = negotiation::charset(header_str(req, &header::ACCEPT_CHARSET), strict)
+            .map_err(|_| ApiError::NotAcceptable)?;
         let reply = Reply {
-            success: Media::from_essence(success),
-            error: Media::from_essence(error),
+            success,
+            error,
             charset,
             ..Reply::lenient(req, state)
         };
@@ -158,8 +152,8 @@ impl Reply {
         let named_zone = header_str(req, &SO_TIMEZONE);
         let zone = negotiation::time_zone(named_zone);
         Reply {
-            success: Media::Codec(MediaType::Json),
-            error: Media::Codec(MediaType::Json),
+            success: Media::Api(ResponseType::Json),
+            error: Media::Api(ResponseType::Json),
             charset: codec::Charset::Utf8,
             language,
             culture,
@@ -208,8 +202,8 @@ impl Reply {
     /// `true` or `false` in the negotiated format (HTML is the pages' business).
     pub(crate) fn boolean(&self, value: bool) -> HttpResponse {
         let media = match self.success {
-            Media::Codec(m) => m,
-            Media::Html => MediaType::Json,
+            Media::Api(m) => m,
+            Media::Html => ResponseType::Json,
         };
         let mut builder = HttpResponse::Ok();
         self.api_headers(&mut builder, media);
@@ -234,7 +228,7 @@ impl Reply {
         let mut builder = HttpResponse::build(err.status_code());
         add_error_headers(&mut builder, err);
         let media = match self.error {
-            Media::Codec(m) => m,
+            Media::Api(m) => m,
             Media::Html => {
                 if let Some(lang) = self.language.content_language() {
                     builder
@@ -261,8 +255,8 @@ impl Reply {
     /// An arbitrary small object (the GET description) in the negotiated format.
     pub(crate) fn value(&self, root: &str, value: &serde_json::Value) -> HttpResponse {
         let media = match self.success {
-            Media::Codec(m) => m,
-            Media::Html => MediaType::Json,
+            Media::Api(m) => m,
+            Media::Html => ResponseType::Json,
         };
         let mut builder = HttpResponse::Ok();
         self.api_headers(&mut builder, media);
@@ -271,7 +265,7 @@ impl Reply {
 
     /// Values from static strings, where they can be: a `&str` value is copied into a new
     /// allocation at every insert.
-    fn api_headers(&self, builder: &mut HttpResponseBuilder, media: MediaType) {
+    fn api_headers(&self, builder: &mut HttpResponseBuilder, media: ResponseType) {
         builder.insert_header((header::CONTENT_TYPE, content_type(media, self.charset)));
         builder.insert_header((header::VARY, HeaderValue::from_static(negotiation::VARY)));
         builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
@@ -279,16 +273,15 @@ impl Reply {
 }
 
 /// `Content-Type` of an answer: made once per media type and charset, not per response.
-fn content_type(media: MediaType, charset: codec::Charset) -> HeaderValue {
-    fn make(media: MediaType, utf8: bool) -> HeaderValue {
+fn content_type(media: ResponseType, charset: codec::Charset) -> HeaderValue {
+    fn make(media: ResponseType, utf8: bool) -> HeaderValue {
         let name = if utf8 { "utf-8" } else { "utf-16" };
         HeaderValue::from_str(&format!("{}; charset={name}", media.as_str()))
             .expect("a media type is a header value")
     }
-    static VALUES: LazyLock<Vec<(MediaType, bool, HeaderValue)>> = LazyLock::new(|| {
-        MediaType::RESPONSE
+    static VALUES: LazyLock<Vec<(ResponseType, bool, HeaderValue)>> = LazyLock::new(|| {
+        ResponseType::ALL
             .into_iter()
-            .chain([MediaType::ProblemJson, MediaType::ProblemXml])
             .flat_map(|media| [true, false].map(|utf8| (media, utf8, make(media, utf8))))
             .collect()
     });

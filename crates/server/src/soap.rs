@@ -19,7 +19,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agentgate_accounts::{ChangeOutcome, Client, Credential};
 use agentgate_codec::soap::{self, ExceptionInfo, FaultCode};
-use agentgate_codec::{self as codec};
+use agentgate_codec::{self as codec, RequestType};
 use agentgate_negotiation as negotiation;
 use futures_util::StreamExt;
 
@@ -196,13 +196,8 @@ async fn run(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let charset = match negotiation::content_type(content_type, false, &["text/xml"]) {
-        Ok(declared) => declared.and_then(|d| d.charset).map(|c| match c {
-            negotiation::Charset::Utf8 => codec::Charset::Utf8,
-            negotiation::Charset::Utf16 => codec::Charset::Utf16,
-            negotiation::Charset::Utf16Le => codec::Charset::Utf16Le,
-            negotiation::Charset::Utf16Be => codec::Charset::Utf16Be,
-        }),
+    let charset = match negotiation::content_type(content_type, false, &[RequestType::TextXml]) {
+        Ok(declared) => declared.and_then(|d| d.charset),
         Err(negotiation::Error::UnsupportedCharset { charset }) => {
             return Err(Answer::transport(&ApiError::UnsupportedCharset { charset }));
         }
