@@ -412,33 +412,48 @@ fn invalid_select_is_400_and_a_valid_one_changes_nothing() {
 }
 
 #[test]
-fn partner_apps_and_online_mode_are_forbidden() {
+fn partner_apps_are_refused_only_online_and_online_mode_needs_the_user_agent() {
+    // On-site, SuperOffice does not check application tokens (SPEC §4): the header is
+    // ignored, and an empty one is no token anywhere.
     let server = server_with_user("app");
-    let r = client()
-        .post(server.url(ENDPOINT))
-        .header(AUTHORIZATION, basic("app", OLD))
-        .header("SO-AppToken", "anything")
-        .header(CONTENT_TYPE, "application/json")
-        .body(json_body(OLD, NEW))
-        .send()
-        .unwrap();
-    let (status, _, body) = text(r);
-    assert_eq!(status, 403);
-    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(doc["ErrorType"], "PartnerAppForbidden");
-    assert_eq!(
-        doc["Message"],
-        "User management is not allowed for partner apps."
-    );
+    let with_token = |server: &Server, password: &str, new: &str, token: &str| {
+        text(
+            client()
+                .post(server.url(ENDPOINT))
+                .header(AUTHORIZATION, basic("app", password))
+                .header("SO-AppToken", token)
+                .header(CONTENT_TYPE, "application/json")
+                .body(json_body(password, new))
+                .send()
+                .unwrap(),
+        )
+    };
+    let (status, _, body) = with_token(&server, OLD, NEW, "anything");
+    assert_eq!((status, body.as_str()), (200, "true"), "on-site");
 
     let online = Server::start(&["--online"]);
     online.add_user("app", OLD);
     let (status, _, body) = text(post_json(&online, &basic("app", OLD), json_body(OLD, NEW)));
     assert_eq!(status, 403);
     assert!(body.contains("\"ErrorType\":\"Forbidden\""));
+
     let enabled = Server::start(&["--online", "--enable-user-agent"]);
     enabled.add_user("app", OLD);
-    let (status, _, body) = text(post_json(&enabled, &basic("app", OLD), json_body(OLD, NEW)));
+    let (status, _, body) = with_token(&enabled, OLD, NEW, "1234567-1234-9876");
+    assert_eq!(status, 403, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["ErrorType"], "PartnerAppForbidden");
+    assert_eq!(
+        doc["Message"],
+        "User management is not allowed for partner apps."
+    );
+    let (status, _, body) = with_token(&enabled, OLD, NEW, "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "true"),
+        "an empty token is none"
+    );
+    let (status, _, body) = text(post_json(&enabled, &basic("app", NEW), json_body(NEW, OLD)));
     assert_eq!((status, body.as_str()), (200, "true"));
 }
 
@@ -902,5 +917,138 @@ fn busy_hashing_pool_answers_503_with_retry_after_and_changes_nothing() {
             json_body("x", "whatever-else-1"),
         ));
         assert_ne!(s, 401, "user busy{i} kept a working password");
+    }
+}
+
+/// SPEC §4, as ASP.NET Web API 2 orders them (authorization before model binding): the
+/// body limit, then the credentials, then the body, then the XSRF token.
+#[test]
+fn checks_come_in_order_body_limit_then_credentials_then_body() {
+    let server = server_with_user("ord");
+    let send = |auth: Option<&str>, content_type: &str, body: &str| {
+        let mut request = client()
+            .post(server.url(ENDPOINT))
+            .header(CONTENT_TYPE, content_type);
+        if let Some(auth) = auth {
+            request = request.header(AUTHORIZATION, auth);
+        }
+        let r = request.body(body.to_owned()).send().unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().unwrap();
+        (status, body)
+    };
+    let wrong = basic("ord", "not-the-password");
+    let right = basic("ord", OLD);
+    for (auth, content_type, body, status, error_type) in [
+        (
+            Some(wrong.as_str()),
+            "application/json",
+            "{\"OldPassword\": ",
+            401,
+            "Unauthorized",
+        ),
+        (
+            Some(wrong.as_str()),
+            "text/plain",
+            "hello",
+            401,
+            "Unauthorized",
+        ),
+        (
+            None,
+            "application/json",
+            "{\"OldPassword\": ",
+            401,
+            "Unauthorized",
+        ),
+        (
+            Some("Digest abc"),
+            "text/plain",
+            "hello",
+            401,
+            "Unauthorized",
+        ),
+        (
+            Some(right.as_str()),
+            "text/plain",
+            "hello",
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            Some(right.as_str()),
+            "application/json",
+            "{\"OldPassword\": ",
+            400,
+            "BadRequest",
+        ),
+    ] {
+        let (got, body) = send(auth, content_type, body);
+        assert_eq!(got, status, "{auth:?} {content_type}: {body}");
+        assert!(body.contains(error_type), "{body}");
+    }
+    // Too large is said before anything else, credentials or not.
+    let big = "x".repeat(70_000);
+    for auth in [None, Some(wrong.as_str())] {
+        let (status, body) = send(auth, "text/plain", &big);
+        assert_eq!(status, 413, "{auth:?}: {body}");
+    }
+}
+
+/// SPEC §5: two `Authorization` headers are bad credentials, whichever comes first.
+#[test]
+fn two_authorization_headers_are_refused_whatever_their_order() {
+    let server = server_with_user("two");
+    let good = basic("two", OLD);
+    let bad = basic("two", "wrong-password");
+    for pair in [[&good, &bad], [&bad, &good], [&good, &good]] {
+        let r = client()
+            .post(server.url(ENDPOINT))
+            .header(AUTHORIZATION, pair[0].as_str())
+            .header(AUTHORIZATION, pair[1].as_str())
+            .header(CONTENT_TYPE, "application/json")
+            .body(json_body(OLD, NEW))
+            .send()
+            .unwrap();
+        let (status, headers, body) = text(r);
+        assert_eq!(status, 401, "{body}");
+        assert!(headers.contains_key("www-authenticate"));
+    }
+    // The password is unchanged: one header still works.
+    let (status, _, body) = text(post_json(&server, &good, json_body(OLD, NEW)));
+    assert_eq!((status, body.as_str()), (200, "true"));
+}
+
+/// SPEC §8: every response says `X-Content-Type-Options: nosniff`, pages and plain text
+/// and refusals included.
+#[test]
+fn every_response_carries_nosniff() {
+    let server = server_with_user("sniff");
+    let get = |path: &str| client().get(server.url(path)).send().unwrap();
+    let responses = [
+        get("/healthz"),
+        get("/login"),
+        get("/openapi.json"),
+        get("/metrics"),
+        get("/no/such/page"),
+        get("/api/v1/nothing"),
+        get("/assets/agentgate.css"),
+        get("/Remote/Services88/User.svc?wsdl"),
+        post_json(&server, &basic("sniff", "wrong"), json_body(OLD, NEW)),
+        post_json(&server, &basic("sniff", OLD), json_body("wrong", NEW)),
+    ];
+    for r in responses {
+        let url = r.url().to_string();
+        assert_eq!(
+            r.headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{url}"
+        );
+        assert!(
+            !r.headers().contains_key("strict-transport-security"),
+            "no HSTS without TLS: {url}"
+        );
     }
 }

@@ -196,7 +196,7 @@ fn a_wrong_old_password_is_a_refusal_with_the_reason() {
 }
 
 #[test]
-fn bad_credentials_policy_and_partner_apps_are_refusals() {
+fn bad_credentials_policy_and_online_partner_apps_are_refusals() {
     let (server, ticket) = server_with_user();
     let bad_ticket = text(post(
         &server,
@@ -214,11 +214,16 @@ fn bad_credentials_policy_and_partner_apps_are_refusals() {
         envelope(86, Some(&ticket), OLD, "short"),
     ));
     assert_refused(&short, "password-too-short");
+    // On-site, an application token is not checked (SPEC §9); under --online it is a
+    // partner app, refused.
+    let online = Server::start(&["--online", "--enable-user-agent"]);
+    online.add_user("tje0", OLD);
+    let online_ticket = online.ticket("tje0");
     let partner = text(post(
-        &server,
+        &online,
         88,
         &[("SO-AppToken", "1234567-1234-9876")],
-        envelope(88, Some(&ticket), OLD, NEW),
+        envelope(88, Some(&online_ticket), OLD, NEW),
     ));
     assert_refused(&partner, "PartnerAppForbidden");
     // HTTP Authorization is accepted in place of the header.
@@ -436,4 +441,26 @@ fn zeep_changes_the_password_from_the_served_wsdl_then_sees_a_refusal() {
         "refused: succeeded=false response=false exception_type=old-password-mismatch \
          message=The current password is not correct."
     );
+}
+
+/// SPEC §8: `Forwarded` and `X-Forwarded-*` are believed only from trusted proxies, so a
+/// client cannot make the WSDL send generated clients elsewhere; and no cache keeps a WSDL
+/// made for one `Host` for another.
+#[test]
+fn forwarded_headers_from_an_untrusted_client_do_not_move_the_wsdl() {
+    let server = Server::start(&[]);
+    let (status, headers, body) = text(
+        client()
+            .get(server.url(&format!("{}?wsdl", path(88))))
+            .header("X-Forwarded-Host", "evil.example")
+            .header("X-Forwarded-Proto", "https")
+            .header("Forwarded", "host=evil.example;proto=https")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert!(!body.contains("evil.example"), "{body}");
+    let location = format!(r#"<soap:address location="{}"/>"#, server.url(&path(88)));
+    assert!(body.contains(&location), "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
 }

@@ -4,7 +4,7 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, middleware, web};
 
 use crate::state::AppState;
-use crate::{api, metrics, openapi, pages, soap};
+use crate::{metrics, openapi, pages, rest, soap};
 
 /// Registers every route. Used by `serve` and by the in-process tests alike:
 /// `App::new().app_data(state).configure(agentgate_server::configure)`.
@@ -34,14 +34,14 @@ async fn dispatch(
 ) -> HttpResponse {
     let lower = req.path().to_ascii_lowercase();
     let path = lower.strip_suffix('/').unwrap_or(&lower);
-    if path == api::PATH {
-        return api::endpoint(req, payload, state).await;
+    if path == rest::PATH {
+        return rest::endpoint(req, payload, state).await;
     }
     if let Some(version) = soap::service_version(path) {
         return soap::endpoint(req, payload, state, version).await;
     }
     if path == "/api" || path.starts_with("/api/") {
-        return api::not_found(&req, &state);
+        return rest::not_found(&req, &state);
     }
     if req.method() == Method::GET && path.is_empty() {
         return HttpResponse::SeeOther()

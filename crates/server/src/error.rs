@@ -1,4 +1,7 @@
-//! The one API error type: every way a request under `/api/` can fail, with its status.
+//! The one API error type: every way a request can fail, with its status, its `ErrorType`
+//! and its message, set in one place ([`ApiError::class`]), for REST, SOAP and the pages
+//! alike. The library crates' errors become one by `From`, each an exhaustive `match`: a new
+//! variant there is a compile error here, never a silent 400.
 
 use std::time::{Duration, SystemTime};
 
@@ -6,17 +9,20 @@ use actix_web::http::StatusCode;
 
 use crate::i18n::{Arg, Message};
 
-/// Everything that can go wrong with a call, in the terms of SPEC §3 and §4.
+/// Everything that can go wrong with a call, in the terms of SPEC §3, §4 and §10.
 ///
-/// Each variant knows its HTTP status, its `ErrorType` and its message id; rendering into
-/// the negotiated format happens in the `respond` module.
+/// Rendering into the negotiated format happens in the `respond` module (REST), the `soap`
+/// module and the pages.
 #[derive(Debug)]
 pub enum ApiError {
-    /// The body could not be read as a request; `detail` names what and where.
+    /// The body could not be read as a request; `detail` names what and where, never the
+    /// request's own text (SPEC §2).
     BadRequest {
-        /// What is wrong and where, never a password.
+        /// What is wrong and where.
         detail: String,
     },
+    /// The connection broke while the body was being read.
+    BodyUnreadable,
     /// The body was empty.
     EmptyBody,
     /// `$select` held characters outside the allowed set.
@@ -27,17 +33,11 @@ pub enum ApiError {
         detail: String,
     },
     /// The Content-Type is not one the endpoint reads.
-    UnsupportedMediaType {
-        /// The type as the client sent it.
-        media_type: String,
-    },
+    UnsupportedMediaType,
     /// A body was sent without a Content-Type.
     MissingContentType,
     /// The charset (header or XML declaration) is not one of utf-8 and utf-16.
-    UnsupportedCharset {
-        /// The charset as the client sent it.
-        charset: String,
-    },
+    UnsupportedCharset,
     /// The body is larger than the configured limit.
     PayloadTooLarge {
         /// The limit in bytes.
@@ -49,146 +49,261 @@ pub enum ApiError {
     Unauthorized,
     /// A cookie session without a valid XSRF token.
     XsrfInvalid,
-    /// The caller identified itself as a partner app (`SO-AppToken`).
+    /// A partner app's token under `--online`.
     PartnerAppForbidden,
     /// `--online` without `--enable-user-agent`.
     OnlineForbidden,
+    /// The upstream refused the caller (its 403, SPEC §10).
+    Forbidden,
     /// A method other than GET and POST.
-    MethodNotAllowed {
-        /// The method the client used.
-        method: String,
-    },
+    MethodNotAllowed,
     /// No resource at this path.
     NotFound,
-    /// Too many wrong old passwords; the user must wait.
+    /// Too many wrong passwords; the caller must wait.
     Throttled {
         /// How long to wait.
         retry_after: Duration,
         /// The moment of the next allowed try.
         until: SystemTime,
     },
-    /// The hashing queue is full; nothing changed.
+    /// The hashing queue (or the upstream's connection budget) is full; nothing changed.
     Busy {
         /// When to try again.
         retry_after: Duration,
     },
     /// The user store cannot be reached; nothing changed.
     StoreUnavailable,
+    /// The upstream could not be reached or gave no usable answer (SPEC §10).
+    BadGateway,
+    /// The upstream did not answer in time (SPEC §10).
+    GatewayTimeout,
     /// A bug or an unexpected failure; nothing changed.
     Internal,
 }
 
+/// What an error is to a SOAP client (SPEC §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SoapKind {
+    /// A refusal of the call: 200, `Succeeded` false, `ExceptionInfo`.
+    Refusal,
+    /// The transport cannot be served: its HTTP status with an `s:Client` fault.
+    Transport,
+    /// The server (or its upstream) failed: 500 with an `s:Server` fault.
+    Server,
+}
+
 impl ApiError {
-    /// The HTTP status. Every variant is named, so a new one cannot silently become a 400.
-    pub fn status_code(&self) -> StatusCode {
+    /// Status, `ErrorType`, message and SOAP treatment of every variant: the one place they
+    /// are set. Every variant is named, so a new one cannot silently become a 400.
+    fn class(&self) -> (StatusCode, &'static str, Message, SoapKind) {
+        use SoapKind::{Refusal, Server, Transport};
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::EmptyBody => StatusCode::BAD_REQUEST,
-            ApiError::InvalidSelect => StatusCode::BAD_REQUEST,
-            ApiError::PatchTestFailed { .. } => StatusCode::CONFLICT,
-            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MissingContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UnsupportedCharset { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::XsrfInvalid => StatusCode::UNAUTHORIZED,
-            ApiError::PartnerAppForbidden => StatusCode::FORBIDDEN,
-            ApiError::OnlineForbidden => StatusCode::FORBIDDEN,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest { .. } | ApiError::BodyUnreadable => (
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                Message::BadRequest,
+                Refusal,
+            ),
+            ApiError::EmptyBody => (
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                Message::EmptyBody,
+                Refusal,
+            ),
+            ApiError::InvalidSelect => (
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                Message::InvalidSelect,
+                Refusal,
+            ),
+            ApiError::PatchTestFailed { .. } => (
+                StatusCode::CONFLICT,
+                "PatchTestFailed",
+                Message::PatchTestFailed,
+                Refusal,
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                Message::UnsupportedMediaType,
+                Transport,
+            ),
+            ApiError::MissingContentType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                Message::MissingContentType,
+                Transport,
+            ),
+            ApiError::UnsupportedCharset => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                Message::UnsupportedCharset,
+                Transport,
+            ),
+            ApiError::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                Message::PayloadTooLarge,
+                Transport,
+            ),
+            ApiError::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "NotAcceptable",
+                Message::NotAcceptable,
+                Transport,
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                Message::Unauthorized,
+                Refusal,
+            ),
+            ApiError::XsrfInvalid => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                Message::XsrfInvalid,
+                Refusal,
+            ),
+            ApiError::PartnerAppForbidden => (
+                StatusCode::FORBIDDEN,
+                "PartnerAppForbidden",
+                Message::PartnerAppForbidden,
+                Refusal,
+            ),
+            ApiError::OnlineForbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                Message::OnlineForbidden,
+                Refusal,
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                Message::Forbidden,
+                Refusal,
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                Message::MethodNotAllowed,
+                Transport,
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                Message::NotFound,
+                Transport,
+            ),
+            ApiError::Throttled { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                Message::Throttled,
+                Refusal,
+            ),
+            ApiError::Busy { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                Message::Busy,
+                Refusal,
+            ),
+            ApiError::StoreUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                Message::StoreUnavailable,
+                Refusal,
+            ),
+            ApiError::BadGateway => (
+                StatusCode::BAD_GATEWAY,
+                "BadGateway",
+                Message::BadGateway,
+                Server,
+            ),
+            ApiError::GatewayTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "GatewayTimeout",
+                Message::GatewayTimeout,
+                Server,
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                Message::InternalError,
+                Server,
+            ),
         }
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        self.class().0
     }
 
     /// The `ErrorType` of SPEC §3.
     pub fn error_type(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { .. } | ApiError::EmptyBody | ApiError::InvalidSelect => {
-                "BadRequest"
-            }
-            ApiError::PatchTestFailed { .. } => "PatchTestFailed",
-            ApiError::UnsupportedMediaType { .. }
-            | ApiError::MissingContentType
-            | ApiError::UnsupportedCharset { .. } => "UnsupportedMediaType",
-            ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
-            ApiError::NotAcceptable => "NotAcceptable",
-            ApiError::Unauthorized | ApiError::XsrfInvalid => "Unauthorized",
-            ApiError::PartnerAppForbidden => "PartnerAppForbidden",
-            ApiError::OnlineForbidden => "Forbidden",
-            ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
-            ApiError::NotFound => "NotFound",
-            ApiError::Throttled { .. } => "TooManyRequests",
-            ApiError::Busy { .. } | ApiError::StoreUnavailable => "ServiceUnavailable",
-            ApiError::Internal => "InternalError",
-        }
+        self.class().1
     }
 
-    /// The localized message: its resource id and arguments.
+    /// What the error is to a SOAP client.
+    pub(crate) fn soap_kind(&self) -> SoapKind {
+        self.class().3
+    }
+
+    /// The localized message: its id and arguments.
     pub(crate) fn message(&self) -> (Message, Vec<(&'static str, Arg)>) {
-        match self {
-            ApiError::BadRequest { .. } => (Message::BadRequest, vec![]),
-            ApiError::EmptyBody => (Message::EmptyBody, vec![]),
-            ApiError::InvalidSelect => (Message::InvalidSelect, vec![]),
-            ApiError::PatchTestFailed { .. } => (Message::PatchTestFailed, vec![]),
-            ApiError::UnsupportedMediaType { .. } => (Message::UnsupportedMediaType, vec![]),
-            ApiError::MissingContentType => (Message::MissingContentType, vec![]),
-            ApiError::UnsupportedCharset { .. } => (Message::UnsupportedCharset, vec![]),
-            ApiError::PayloadTooLarge { limit } => (
-                Message::PayloadTooLarge,
-                vec![("limit", Arg::Number(*limit as i64))],
-            ),
-            ApiError::NotAcceptable => (Message::NotAcceptable, vec![]),
-            ApiError::Unauthorized => (Message::Unauthorized, vec![]),
-            ApiError::XsrfInvalid => (Message::XsrfInvalid, vec![]),
-            ApiError::PartnerAppForbidden => (Message::PartnerAppForbidden, vec![]),
-            ApiError::OnlineForbidden => (Message::OnlineForbidden, vec![]),
-            ApiError::MethodNotAllowed { .. } => (Message::MethodNotAllowed, vec![]),
-            ApiError::NotFound => (Message::NotFound, vec![]),
-            ApiError::Throttled { until, .. } => (
-                Message::Throttled,
-                vec![("until", Arg::Time(system_time_to_timestamp(*until)))],
-            ),
-            ApiError::Busy { retry_after } => (
-                Message::Busy,
-                vec![("seconds", Arg::Number(retry_seconds(*retry_after) as i64))],
-            ),
-            ApiError::StoreUnavailable => (Message::StoreUnavailable, vec![]),
-            ApiError::Internal => (Message::InternalError, vec![]),
-        }
+        let id = self.class().2;
+        let args = match self {
+            ApiError::PayloadTooLarge { limit } => {
+                vec![("limit", Arg::Number(*limit as i64))]
+            }
+            ApiError::Throttled { until, .. } => {
+                vec![("until", Arg::Time(system_time_to_timestamp(*until)))]
+            }
+            ApiError::Busy { retry_after } => {
+                vec![("seconds", Arg::Number(retry_seconds(*retry_after) as i64))]
+            }
+            _ => vec![],
+        };
+        (id, args)
     }
 
-    /// `MessageDetail`: technical, not localized, never a secret.
+    /// `MessageDetail`: technical, never a secret and never the request's own text.
     pub(crate) fn detail(&self) -> String {
         match self {
             ApiError::BadRequest { detail } | ApiError::PatchTestFailed { detail } => {
                 detail.clone()
             }
-            ApiError::UnsupportedMediaType { .. } | ApiError::MissingContentType => format!(
+            ApiError::UnsupportedMediaType | ApiError::MissingContentType => format!(
                 "Supported media types: {}.",
-                crate::respond::request_media_types().join(", ")
+                media_list(agentgate_codec::RequestType::ALL.iter().map(|m| m.as_str()))
             ),
+            ApiError::UnsupportedCharset => {
+                "Supported character sets: utf-8, utf-16, utf-16le, utf-16be.".to_owned()
+            }
             ApiError::NotAcceptable => format!(
                 "Available media types: {}; character sets: utf-8, utf-16.",
-                crate::respond::response_media_types().join(", ")
+                media_list(
+                    agentgate_codec::ResponseType::SERVER_ORDER
+                        .iter()
+                        .map(|m| m.as_str())
+                )
             ),
-            ApiError::MethodNotAllowed { .. } => "Allowed methods: GET, POST.".to_owned(),
+            ApiError::MethodNotAllowed => "Allowed methods: GET, POST.".to_owned(),
             ApiError::Throttled { retry_after, .. } | ApiError::Busy { retry_after } => {
                 format!("Retry after {} seconds.", retry_seconds(*retry_after))
             }
+            ApiError::BodyUnreadable => "The request body could not be read.".to_owned(),
             ApiError::EmptyBody
             | ApiError::InvalidSelect
-            | ApiError::UnsupportedCharset { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::Unauthorized
             | ApiError::XsrfInvalid
             | ApiError::PartnerAppForbidden
             | ApiError::OnlineForbidden
+            | ApiError::Forbidden
             | ApiError::NotFound
             | ApiError::StoreUnavailable
+            | ApiError::BadGateway
+            | ApiError::GatewayTimeout
             | ApiError::Internal => String::new(),
         }
     }
@@ -203,11 +318,10 @@ impl ApiError {
             _ => None,
         }
     }
+}
 
-    /// The title for problem documents (RFC 9457 §3.1.3): the reason phrase.
-    pub(crate) fn title(&self) -> &'static str {
-        self.status_code().canonical_reason().unwrap_or("Error")
-    }
+fn media_list<'a>(types: impl Iterator<Item = &'a str>) -> String {
+    types.collect::<Vec<_>>().join(", ")
 }
 
 /// Whole seconds to wait, rounded up and at least one, as `Retry-After` wants (RFC 9110 §10.2.3).
@@ -218,6 +332,36 @@ pub(crate) fn retry_seconds(d: Duration) -> u64 {
 
 pub(crate) fn system_time_to_timestamp(t: SystemTime) -> jiff::Timestamp {
     jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+impl From<agentgate_negotiation::Error> for ApiError {
+    fn from(e: agentgate_negotiation::Error) -> Self {
+        use agentgate_negotiation::Error as E;
+        match e {
+            E::MissingContentType => ApiError::MissingContentType,
+            E::UnsupportedMediaType { .. } => ApiError::UnsupportedMediaType,
+            E::UnsupportedCharset { .. } => ApiError::UnsupportedCharset,
+            E::NotAcceptable { .. } | E::NotAcceptableCharset => ApiError::NotAcceptable,
+            _ => ApiError::Internal,
+        }
+    }
+}
+
+impl From<agentgate_codec::Error> for ApiError {
+    fn from(e: agentgate_codec::Error) -> Self {
+        use agentgate_codec::Error as E;
+        match e {
+            E::Empty => ApiError::EmptyBody,
+            E::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+            E::UnsupportedCharset { .. } => ApiError::UnsupportedCharset,
+            e @ E::PatchTestFailed { .. } => ApiError::PatchTestFailed {
+                detail: e.to_string(),
+            },
+            e => ApiError::BadRequest {
+                detail: e.to_string(),
+            },
+        }
+    }
 }
 
 impl From<agentgate_accounts::Error> for ApiError {
@@ -253,27 +397,23 @@ mod tests {
             ApiError::BadRequest {
                 detail: String::new(),
             },
+            ApiError::BodyUnreadable,
             ApiError::EmptyBody,
             ApiError::InvalidSelect,
             ApiError::PatchTestFailed {
                 detail: String::new(),
             },
-            ApiError::UnsupportedMediaType {
-                media_type: String::new(),
-            },
+            ApiError::UnsupportedMediaType,
             ApiError::MissingContentType,
-            ApiError::UnsupportedCharset {
-                charset: String::new(),
-            },
+            ApiError::UnsupportedCharset,
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::NotAcceptable,
             ApiError::Unauthorized,
             ApiError::XsrfInvalid,
             ApiError::PartnerAppForbidden,
             ApiError::OnlineForbidden,
-            ApiError::MethodNotAllowed {
-                method: "PUT".into(),
-            },
+            ApiError::Forbidden,
+            ApiError::MethodNotAllowed,
             ApiError::NotFound,
             ApiError::Throttled {
                 retry_after: Duration::from_secs(60),
@@ -283,6 +423,8 @@ mod tests {
                 retry_after: Duration::from_secs(1),
             },
             ApiError::StoreUnavailable,
+            ApiError::BadGateway,
+            ApiError::GatewayTimeout,
             ApiError::Internal,
         ];
         let spec = [
@@ -299,6 +441,8 @@ mod tests {
             "TooManyRequests",
             "ServiceUnavailable",
             "InternalError",
+            "BadGateway",
+            "GatewayTimeout",
         ];
         for e in &all {
             assert!(spec.contains(&e.error_type()), "{e:?}");

@@ -23,16 +23,17 @@
 //! # }
 //! ```
 
-mod api;
 mod app;
-mod auth;
+mod change;
 pub mod cli;
+mod credential;
 mod error;
 pub(crate) mod i18n;
 mod metrics;
 mod openapi;
 mod pages;
 mod respond;
+mod rest;
 mod soap;
 mod state;
 

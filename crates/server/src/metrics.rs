@@ -8,11 +8,13 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpResponse, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use agentgate_codec::{RequestType, ResponseType};
+use agentgate_negotiation::Essence as _;
 
+use crate::respond::Media;
 use crate::state::AppState;
 
 /// What a request came to, for the `outcome` label: `changed`, `old-password-mismatch`, a
@@ -49,7 +51,7 @@ fn route(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
     let lower = lower.strip_suffix('/').unwrap_or(&lower);
     match lower {
-        crate::api::PATH => "/api/v1/Agents/User/ChangeOwnPassword",
+        crate::rest::PATH => "/api/v1/Agents/User/ChangeOwnPassword",
         "/login" => "/login",
         "/logout" => "/logout",
         "/password" => "/password",
@@ -62,34 +64,52 @@ fn route(path: &str) -> &'static str {
     }
 }
 
+/// The media type label of a `Content-Type`: one of the types agentgate names (SPEC §2,
+/// §3, the pages, SOAP's), else `other`, so a client cannot blow up the label set.
 fn media_label(value: Option<&HeaderValue>) -> &'static str {
-    // Only types we know become labels; anything else is "other". Besides the codec's, the
-    // pages' HTML, the plain text of the SOAP service page and SOAP 1.2's type.
-    const OTHERS: [&str; 3] = ["text/html", "text/plain", "application/soap+xml"];
+    /// Types that are not API bodies but are sent or refused by name.
+    const OTHERS: [&str; 4] = [
+        "text/html",
+        "text/plain",
+        "text/css",
+        "application/soap+xml",
+    ];
     let Some(value) = value else { return "none" };
     let essence = value
         .as_bytes()
         .split(|&b| b == b';')
         .next()
-        .unwrap_or_default();
-    let essence = essence.trim_ascii();
+        .unwrap_or_default()
+        .trim_ascii();
     if essence.is_empty() {
         return "none";
     }
-    let Ok(essence) = std::str::from_utf8(essence) else {
-        return "other";
-    };
-    if let Some(media_type) = RequestType::from_essence(essence) {
-        return media_type.as_str();
-    }
-    if let Some(media_type) = ResponseType::from_essence(essence) {
-        return media_type.as_str();
-    }
-    OTHERS
+    let known = RequestType::ALL
         .iter()
-        .find(|known| known.eq_ignore_ascii_case(essence))
-        .copied()
+        .map(|m| m.essence())
+        .chain(ResponseType::ALL.iter().map(|m| m.essence()))
+        .chain(OTHERS);
+    known
+        .into_iter()
+        .find(|known| known.as_bytes().eq_ignore_ascii_case(essence))
         .unwrap_or("other")
+}
+
+/// The media type an API answer was written in, put in the response's extensions by
+/// the responders: the label then comes from the type itself, not from parsing a header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseMedia(pub(crate) Media);
+
+/// The id of a request (`X-Request-Id`), in its extensions for handlers and the log.
+#[derive(Debug, Clone)]
+struct RequestId(String);
+
+/// This request's id, as the log line and the `X-Request-Id` header give it.
+pub(crate) fn request_id(req: &actix_web::HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default()
 }
 
 /// The status label. Made only when a worker first meets a label set (see
@@ -105,6 +125,9 @@ fn process_id() -> u32 {
 }
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+/// A year, as RFC 6797 §11.2 suggests for a site that serves only HTTPS.
+static HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
 
 /// The labels of `agentgate_requests_total`; every value but the status is a static string
 /// from a closed set, so the set of label combinations stays small.
@@ -173,11 +196,24 @@ pub(crate) async fn observe(
     // The path is kept only for the log line, and only when that line will be written.
     let path = tracing::enabled!(tracing::Level::INFO).then(|| req.path().to_owned());
     let request_media = media_label(req.headers().get(header::CONTENT_TYPE));
+    let tls = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.settings.secure_cookies);
+    req.extensions_mut().insert(RequestId(id.clone()));
 
     let mut res = next.call(req).await?;
 
     let status = res.status().as_u16();
-    let response_media = media_label(res.headers().get(header::CONTENT_TYPE));
+    let response_media = match res.response().extensions().get::<ResponseMedia>() {
+        Some(ResponseMedia(media)) => media.essence(),
+        None => media_label(res.headers().get(header::CONTENT_TYPE)),
+    };
+    // SPEC §8: every response, pages and plain text included.
+    let headers = res.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
+    if tls {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS.clone());
+    }
     let outcome = res
         .response()
         .extensions()

@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use serde_json::{Value, json};
 
-use crate::respond::{request_media_types, response_media_types};
+use agentgate_codec::{RequestType, ResponseType};
+use agentgate_negotiation::Essence as _;
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| build().to_string());
 
@@ -45,22 +46,26 @@ fn build() -> Value {
         }
     });
     let mut request_content = serde_json::Map::new();
-    for &media in request_media_types() {
+    for media in RequestType::ALL {
         let schema = match media {
-            "application/x-www-form-urlencoded" => form.clone(),
-            "application/json-patch+json" => patch.clone(),
-            _ => request.clone(),
+            RequestType::FormUrlEncoded => form.clone(),
+            RequestType::JsonPatch => patch.clone(),
+            RequestType::Json
+            | RequestType::TextJson
+            | RequestType::Xml
+            | RequestType::TextXml
+            | RequestType::MergePatch => request.clone(),
         };
-        request_content.insert(media.to_owned(), json!({ "schema": schema }));
+        request_content.insert(media.essence().to_owned(), json!({ "schema": schema }));
     }
     let mut bool_content = serde_json::Map::new();
-    for &media in response_media_types() {
-        let schema = if media.ends_with("xml") {
+    for media in ResponseType::SERVER_ORDER {
+        let schema = if media.syntax() == agentgate_codec::Syntax::Xml {
             json!({ "type": "boolean", "xml": { "name": "boolean", "namespace": "http://schemas.microsoft.com/2003/10/Serialization/" } })
         } else {
             json!({ "type": "boolean" })
         };
-        bool_content.insert(media.to_owned(), json!({ "schema": schema }));
+        bool_content.insert(media.essence().to_owned(), json!({ "schema": schema }));
     }
     bool_content.insert(
         "text/html".to_owned(),
@@ -87,15 +92,21 @@ fn build() -> Value {
         "xml": { "name": "problem", "namespace": "urn:ietf:rfc:7807" }
     });
     let mut error_content = serde_json::Map::new();
-    for &media in response_media_types() {
-        error_content.insert(media.to_owned(), json!({ "schema": error_schema }));
+    for media in ResponseType::SERVER_ORDER {
+        error_content.insert(
+            media.essence().to_owned(),
+            json!({ "schema": error_schema }),
+        );
     }
     error_content.insert(
         "text/html".to_owned(),
         json!({ "schema": { "type": "string" } }),
     );
-    for media in ["application/problem+json", "application/problem+xml"] {
-        error_content.insert(media.to_owned(), json!({ "schema": problem_schema }));
+    for media in ResponseType::PROBLEM {
+        error_content.insert(
+            media.essence().to_owned(),
+            json!({ "schema": problem_schema }),
+        );
     }
     let error = |description: &str| json!({ "description": description, "content": error_content });
     let reason_header = json!({
@@ -108,8 +119,11 @@ fn build() -> Value {
         }
     });
     let mut describe_content = serde_json::Map::new();
-    for &media in response_media_types() {
-        describe_content.insert(media.to_owned(), json!({ "schema": { "type": "object" } }));
+    for media in ResponseType::SERVER_ORDER {
+        describe_content.insert(
+            media.essence().to_owned(),
+            json!({ "schema": { "type": "object" } }),
+        );
     }
     let language_headers = json!([
         { "name": "Accept-Language", "in": "header", "schema": { "type": "string" } },
@@ -196,8 +210,8 @@ mod tests {
         let doc = build();
         let content = &doc["paths"]["/api/v1/Agents/User/ChangeOwnPassword"]["post"]["requestBody"]
             ["content"];
-        for media in request_media_types() {
-            assert!(content.get(*media).is_some(), "{media}");
+        for media in RequestType::ALL {
+            assert!(content.get(media.essence()).is_some(), "{media:?}");
         }
         assert_eq!(content.as_object().map(|o| o.len()), Some(7));
     }

@@ -5,53 +5,15 @@ use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use agentgate_codec::{self as codec, RequestType, ResponseType};
+use agentgate_codec::{self as codec, Charset, RequestType, ResponseType};
 use agentgate_negotiation::{
     self as negotiation, Essence, Fallback, Language, LanguageChoice, Offer,
 };
 
 use crate::error::ApiError;
 use crate::i18n::{Arg, Locale, Message};
+use crate::metrics::ResponseMedia;
 use crate::state::AppState;
-
-static REQUEST_TYPES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| RequestType::ALL.iter().map(|m| m.as_str()).collect());
-static RESPONSE_TYPES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    ResponseType::SERVER_ORDER
-        .iter()
-        .map(|m| m.as_str())
-        .collect()
-});
-
-/// Offers for a successful answer: the six response types in server order, then HTML for
-/// browsers that name it.
-static SUCCESS_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
-    let mut offers: Vec<Offer<Media>> = ResponseType::SERVER_ORDER
-        .into_iter()
-        .map(|media_type| Offer::new(Media::Api(media_type)))
-        .collect();
-    offers.push(Offer::when_named(Media::Html));
-    offers
-});
-
-/// Offers for an error: as for success, plus the RFC 9457 problem types when named.
-static ERROR_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
-    let mut offers = SUCCESS_OFFERS.clone();
-    for media_type in ResponseType::PROBLEM {
-        offers.push(Offer::when_named(Media::Api(media_type)));
-    }
-    offers
-});
-
-/// The media types a request body may have, for `Accept-Post` and messages.
-pub(crate) fn request_media_types() -> &'static [&'static str] {
-    &REQUEST_TYPES
-}
-
-/// The media types an answer may have (besides HTML and problem documents).
-pub(crate) fn response_media_types() -> &'static [&'static str] {
-    &RESPONSE_TYPES
-}
 
 /// What an answer body is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,18 +27,36 @@ pub(crate) enum Media {
 impl Essence for Media {
     fn essence(self) -> &'static str {
         match self {
-            Media::Api(media_type) => media_type.essence(),
+            Media::Api(media) => media.essence(),
             Media::Html => "text/html",
         }
     }
 }
+
+/// Offers for a successful answer: the six response types in server order, then HTML for
+/// browsers that name it.
+static SUCCESS_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
+    ResponseType::SERVER_ORDER
+        .into_iter()
+        .map(|media| Offer::new(Media::Api(media)))
+        .chain([Offer::when_named(Media::Html)])
+        .collect()
+});
+
+/// Offers for an error: as for success, plus the RFC 9457 problem types when named.
+static ERROR_OFFERS: LazyLock<Vec<Offer<Media>>> = LazyLock::new(|| {
+    let problems = ResponseType::PROBLEM
+        .into_iter()
+        .map(|media| Offer::when_named(Media::Api(media)));
+    SUCCESS_OFFERS.iter().copied().chain(problems).collect()
+});
 
 /// The negotiated shape of one request's answer.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub(crate) success: Media,
     pub(crate) error: Media,
-    pub(crate) charset: codec::Charset,
+    pub(crate) charset: Charset,
     pub(crate) language: LanguageChoice,
     pub(crate) culture: Option<String>,
     pub(crate) zone: negotiation::TimeZoneChoice,
@@ -86,45 +66,47 @@ pub(crate) struct Reply {
 
 /// SuperOffice's own request headers (SPEC §7). Names made once: a `&str` name is parsed
 /// into a `HeaderName` at every lookup.
-static SO_LANGUAGE: HeaderName = HeaderName::from_static("so-language");
-static SO_CULTURE: HeaderName = HeaderName::from_static("so-culture");
-static SO_TIMEZONE: HeaderName = HeaderName::from_static("so-timezone");
-/// A partner application's token (SPEC §4: partner apps are refused).
+pub(crate) static SO_LANGUAGE: HeaderName = HeaderName::from_static("so-language");
+pub(crate) static SO_CULTURE: HeaderName = HeaderName::from_static("so-culture");
+pub(crate) static SO_TIMEZONE: HeaderName = HeaderName::from_static("so-timezone");
+/// A partner application's token (SPEC §4).
 pub(crate) static SO_APPTOKEN: HeaderName = HeaderName::from_static("so-apptoken");
+static X_REASON: HeaderName = HeaderName::from_static("x-reason");
+static ACCEPT_POST: HeaderName = HeaderName::from_static("accept-post");
 
-fn header_str<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 impl Reply {
-    /// Negotiates from the request's headers. `request_type` is the request body's media
-    /// type, which compatibility mode answers in when nothing in Accept fits.
+    /// Negotiates from the request's headers. In compatibility mode, when nothing in Accept
+    /// fits, the answer is in the request body's media type where that is a response type.
     ///
     /// # Errors
+    ///
     /// [`ApiError::NotAcceptable`] in strict mode when neither a media type nor a charset
     /// can satisfy the client.
-    pub(crate) fn negotiate(
-        req: &HttpRequest,
-        state: &AppState,
-        request_type: Option<RequestType>,
-    ) -> Result<Reply, ApiError> {
+    pub(crate) fn negotiate(req: &HttpRequest, state: &AppState) -> Result<Reply, ApiError> {
         let strict = state.settings.strict_accept;
         let accept = header_str(req, &header::ACCEPT);
         let fallback = if strict {
             Fallback::Strict
         } else {
+            let request_type = negotiation::content_type(
+                header_str(req, &header::CONTENT_TYPE),
+                false,
+                RequestType::ALL.as_slice(),
+            )
+            .ok()
+            .flatten()
+            .and_then(|declared| declared.media_type.as_response());
             Fallback::Compatible {
-                request_type: request_type
-                    .and_then(RequestType::as_response)
-                    .map(Media::Api),
+                request_type: request_type.map(Media::Api),
             }
         };
-        let success = negotiation::media_type(accept, &SUCCESS_OFFERS, fallback)
-            .map_err(|_| ApiError::NotAcceptable)?;
-        let error = negotiation::media_type(accept, &ERROR_OFFERS, fallback)
-            .map_err(|_| ApiError::NotAcceptable)?;
-        let charset = negotiation::charset(header_str(req, &header::ACCEPT_CHARSET), strict)
-            .map_err(|_| ApiError::NotAcceptable)?;
+        let success = negotiation::media_type(accept, &SUCCESS_OFFERS, fallback)?;
+        let error = negotiation::media_type(accept, &ERROR_OFFERS, fallback)?;
+        let charset = negotiation::charset(header_str(req, &header::ACCEPT_CHARSET), strict)?;
         let reply = Reply {
             success,
             error,
@@ -154,7 +136,7 @@ impl Reply {
         Reply {
             success: Media::Api(ResponseType::Json),
             error: Media::Api(ResponseType::Json),
-            charset: codec::Charset::Utf8,
+            charset: Charset::Utf8,
             language,
             culture,
             zone,
@@ -165,6 +147,8 @@ impl Reply {
     /// For an HTML page: times carry their UTC offset unless the client named a time zone.
     /// Browsers send no `SO-TimeZone`, and a bare UTC time on a page reads as local time.
     pub(crate) fn for_page(mut self) -> Reply {
+        self.success = Media::Html;
+        self.error = Media::Html;
         if !self.zone_named {
             self.zone.include_offset = true;
         }
@@ -199,109 +183,118 @@ impl Reply {
         state.catalog.message(&self.locale(), message, args)
     }
 
-    /// `true` or `false` in the negotiated format (HTML is the pages' business).
-    pub(crate) fn boolean(&self, value: bool) -> HttpResponse {
-        let media = match self.success {
-            Media::Api(m) => m,
-            Media::Html => ResponseType::Json,
-        };
+    /// `true` or `false` in the negotiated API format (a page is the pages' business).
+    pub(crate) fn boolean(&self, media: ResponseType, value: bool) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
         self.api_headers(&mut builder, media);
         builder.body(codec::encode_bool(media, self.charset, value))
     }
 
     /// A refusal: `false` with `X-Reason` (SPEC §4).
-    pub(crate) fn refusal(&self, reason: &'static str) -> HttpResponse {
-        let mut response = self.boolean(false);
-        response.headers_mut().insert(
-            header::HeaderName::from_static("x-reason"),
-            HeaderValue::from_static(reason),
-        );
+    pub(crate) fn refusal(&self, media: ResponseType, reason: &'static str) -> HttpResponse {
+        let mut response = self.boolean(media, false);
+        response
+            .headers_mut()
+            .insert(X_REASON.clone(), HeaderValue::from_static(reason));
         response
     }
 
-    /// An error document in the negotiated error format, with the headers its status needs.
+    /// An error in the negotiated error format, with the headers its status needs.
     pub(crate) fn error(&self, state: &AppState, err: &ApiError) -> HttpResponse {
+        let media = match self.error {
+            Media::Api(media) => media,
+            Media::Html => return crate::pages::error_page(state, self, err),
+        };
         let (id, args) = err.message();
         let message = self.message(state, id, &args);
         let detail = err.detail();
         let mut builder = HttpResponse::build(err.status_code());
-        add_error_headers(&mut builder, err);
-        let media = match self.error {
-            Media::Api(m) => m,
-            Media::Html => {
-                if let Some(lang) = self.language.content_language() {
-                    builder
-                        .insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
-                }
-                builder.insert_header((header::VARY, HeaderValue::from_static(negotiation::VARY)));
-                return crate::pages::error_page(builder, state, self, &message, err);
-            }
-        };
+        error_headers(&mut builder, err);
         self.api_headers(&mut builder, media);
-        if let Some(lang) = self.language.content_language() {
-            builder.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
-        }
         let doc = codec::ErrorDocument {
             message: &message,
             message_detail: &detail,
             error_type: err.error_type(),
             status: err.status_code().as_u16(),
-            title: err.title(),
+            title: err.status_code().canonical_reason().unwrap_or("Error"),
         };
         builder.body(codec::encode_error(media, self.charset, &doc))
     }
 
-    /// An arbitrary small object (the GET description) in the negotiated format.
-    pub(crate) fn value(&self, root: &str, value: &serde_json::Value) -> HttpResponse {
-        let media = match self.success {
-            Media::Api(m) => m,
-            Media::Html => ResponseType::Json,
-        };
+    /// A small object (the GET description) in the negotiated API format.
+    pub(crate) fn value(
+        &self,
+        media: ResponseType,
+        root: &str,
+        value: &serde_json::Value,
+    ) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
         self.api_headers(&mut builder, media);
         builder.body(codec::encode_value(media, self.charset, root, value))
     }
 
-    /// Values from static strings, where they can be: a `&str` value is copied into a new
-    /// allocation at every insert.
+    /// The headers of every API answer. Values from static strings, where they can be: a
+    /// `&str` value is copied into a new allocation at every insert.
     fn api_headers(&self, builder: &mut HttpResponseBuilder, media: ResponseType) {
         builder.insert_header((header::CONTENT_TYPE, content_type(media, self.charset)));
         builder.insert_header((header::VARY, HeaderValue::from_static(negotiation::VARY)));
         builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(lang) = self.language.content_language() {
+            builder.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
+        }
+        builder
+            .extensions_mut()
+            .insert(ResponseMedia(Media::Api(media)));
     }
 }
 
 /// `Content-Type` of an answer: made once per media type and charset, not per response.
-fn content_type(media: ResponseType, charset: codec::Charset) -> HeaderValue {
-    fn make(media: ResponseType, utf8: bool) -> HeaderValue {
-        let name = if utf8 { "utf-8" } else { "utf-16" };
-        HeaderValue::from_str(&format!("{}; charset={name}", media.as_str()))
-            .expect("a media type is a header value")
+fn content_type(media: ResponseType, charset: Charset) -> HeaderValue {
+    fn make(media: ResponseType, charset: Charset) -> HeaderValue {
+        HeaderValue::from_str(&format!(
+            "{}; charset={}",
+            media.essence(),
+            charset.as_str()
+        ))
+        .expect("a media type is a header value")
     }
-    static VALUES: LazyLock<Vec<(ResponseType, bool, HeaderValue)>> = LazyLock::new(|| {
+    static VALUES: LazyLock<Vec<(ResponseType, HeaderValue, HeaderValue)>> = LazyLock::new(|| {
         ResponseType::ALL
             .into_iter()
-            .flat_map(|media| [true, false].map(|utf8| (media, utf8, make(media, utf8))))
+            .map(|media| {
+                (
+                    media,
+                    make(media, Charset::Utf8),
+                    make(media, Charset::Utf16),
+                )
+            })
             .collect()
     });
-    let utf8 = charset == codec::Charset::Utf8;
-    VALUES
-        .iter()
-        .find(|(m, u, _)| *m == media && *u == utf8)
-        .map_or_else(|| make(media, utf8), |(_, _, value)| value.clone())
+    let Some((_, utf8, utf16)) = VALUES.iter().find(|(m, ..)| *m == media) else {
+        return make(media, charset);
+    };
+    match charset {
+        Charset::Utf8 => utf8.clone(),
+        Charset::Utf16 => utf16.clone(),
+        Charset::Utf16Le | Charset::Utf16Be => make(media, charset),
+    }
 }
 
-fn add_error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {
+/// The headers an error's status calls for: `Retry-After`, `Allow`, `Accept-Post`.
+pub(crate) fn error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {
+    static ACCEPT_POST_VALUE: LazyLock<HeaderValue> = LazyLock::new(|| {
+        let types: Vec<&str> = RequestType::ALL.iter().map(|m| m.as_str()).collect();
+        HeaderValue::from_str(&types.join(", ")).expect("media types are a header value")
+    });
     if let Some(secs) = err.retry_after() {
-        builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        builder.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
     }
     match err {
-        ApiError::MethodNotAllowed { .. } => {
-            builder.insert_header((header::ALLOW, "GET, POST"));
+        ApiError::MethodNotAllowed => {
+            builder.insert_header((header::ALLOW, HeaderValue::from_static("GET, POST")));
         }
-        ApiError::UnsupportedMediaType { .. } | ApiError::MissingContentType => {
-            builder.insert_header(("Accept-Post", REQUEST_TYPES.join(", ")));
+        ApiError::UnsupportedMediaType | ApiError::MissingContentType => {
+            builder.insert_header((ACCEPT_POST.clone(), ACCEPT_POST_VALUE.clone()));
         }
         _ => {}
     }

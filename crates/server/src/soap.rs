@@ -13,22 +13,26 @@
 //! - the call is refused (bad credentials, partner app, Online, missing password, wrong old
 //!   password, policy, throttled, store or hashing unavailable): 200, `Succeeded` false,
 //!   `ExceptionInfo` filled and `Response` false, as NetServer reports a failed call.
+//!
+//! The change itself is the one flow of [`crate::change`]; this module only reads the
+//! envelope into its command and writes its outcome as an envelope.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
-use agentgate_accounts::{ChangeOutcome, Client, Credential};
 use agentgate_codec::soap::{self, ExceptionInfo, FaultCode};
-use agentgate_codec::{self as codec, RequestType};
+use agentgate_codec::{self as codec, ChangeOwnPasswordRequest, RequestType};
 use agentgate_negotiation as negotiation;
-use futures_util::StreamExt;
 
-use crate::auth::{self, Presented};
-use crate::error::ApiError;
+use crate::change::{self, Body, Command, Outcome, Xsrf};
+use crate::credential::Credential;
+use crate::error::{ApiError, SoapKind};
 use crate::i18n::{Arg, Message};
-use crate::metrics::Outcome;
-use crate::respond::Reply;
+use crate::metrics::Outcome as Label;
+use crate::respond::{Reply, header_str};
 use crate::state::AppState;
+
+static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 
 const TEXT_XML: &str = "text/xml; charset=utf-8";
 
@@ -86,21 +90,17 @@ fn asks_for_wsdl(query: &str) -> bool {
 /// The service's URL as clients reach it: the configured public base URL (behind a proxy),
 /// else the scheme and host this request came to, then the request path.
 fn address(req: &HttpRequest, state: &AppState) -> String {
-    let base = match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    };
-    format!("{base}{}", req.path())
+    format!("{}{}", state.settings.base_url(req), req.path())
 }
 
+/// The WSDL names the address it was fetched at, which depends on the request: no cache
+/// may keep it for another.
 fn wsdl(req: &HttpRequest, state: &AppState, version: u8) -> HttpResponse {
     let mut response = HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, TEXT_XML))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(soap::wsdl(version, &address(req, state)));
-    response.extensions_mut().insert(Outcome("wsdl"));
+    response.extensions_mut().insert(Label("wsdl"));
     response
 }
 
@@ -122,48 +122,50 @@ enum Answer {
         status: StatusCode,
         code: FaultCode,
         message: (Message, Vec<(&'static str, Arg)>),
-        /// The `ErrorType` for the metrics' outcome label.
-        outcome: &'static str,
     },
 }
 
 impl Answer {
-    fn refused(err: &ApiError) -> Answer {
-        Answer::Refused {
-            exception_type: err.error_type(),
-            message: err.message(),
-            retry_after: err.retry_after(),
-        }
-    }
-
-    /// A client fault (HTTP 500, `s:Client`) with one of the SOAP message ids.
-    fn client_fault(id: Message, args: Vec<(&'static str, Arg)>) -> Answer {
+    /// A client fault (HTTP 500, `s:Client`) with one of the SOAP messages.
+    fn client_fault(message: Message) -> Answer {
         Answer::Fault {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: FaultCode::Client,
-            message: (id, args),
-            outcome: "BadRequest",
+            message: (message, vec![]),
         }
     }
 
-    /// The transport cannot be served (415, 413): the status of the API error, a fault
-    /// `s:Client` with its message.
-    fn transport(err: &ApiError) -> Answer {
-        Answer::Fault {
-            status: err.status_code(),
-            code: FaultCode::Client,
-            message: err.message(),
-            outcome: err.error_type(),
+    /// What an error of the flow is to a SOAP client (SPEC §9, §10): a transport that cannot
+    /// be served keeps its status (413, 415) with an `s:Client` fault; a failure of the
+    /// server or of the upstream is an `s:Server` fault; everything else is a refusal.
+    fn from_error(err: &ApiError) -> Answer {
+        match err.soap_kind() {
+            SoapKind::Transport => Answer::Fault {
+                status: err.status_code(),
+                code: FaultCode::Client,
+                message: err.message(),
+            },
+            SoapKind::Server => Answer::Fault {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: FaultCode::Server,
+                message: err.message(),
+            },
+            SoapKind::Refusal => Answer::Refused {
+                exception_type: err.error_type(),
+                message: err.message(),
+                retry_after: err.retry_after(),
+            },
         }
     }
 
-    fn internal() -> Answer {
-        let err = ApiError::Internal;
-        Answer::Fault {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: FaultCode::Server,
-            message: err.message(),
-            outcome: err.error_type(),
+    fn from_outcome(outcome: &Outcome) -> Answer {
+        match outcome {
+            Outcome::Changed { .. } => Answer::Changed,
+            Outcome::Refused(refusal) => Answer::Refused {
+                exception_type: refusal.reason(),
+                message: crate::pages::refusal_message(*refusal),
+                retry_after: None,
+            },
         }
     }
 }
@@ -171,206 +173,128 @@ impl Answer {
 /// `POST`: the call.
 async fn call(
     req: &HttpRequest,
-    payload: web::Payload,
+    mut payload: web::Payload,
     state: &AppState,
     version: u8,
 ) -> HttpResponse {
     let mut reply = Reply::lenient(req, state);
-    let (answer, label) = match run(req, payload, state, version, &mut reply).await {
-        Ok((answer, label)) => (answer, label),
-        Err(answer) => (answer, ""),
+    let (answer, label) = match envelope(req, &mut payload, state, version).await {
+        Err(fault) => (fault, Label("BadRequest")),
+        Ok(request) => {
+            if let Some(zone) = &request.time_zone {
+                reply.zone = negotiation::time_zone(Some(zone));
+            }
+            let command = command(req, state, request);
+            match change::run(state, command).await {
+                Ok(done) => (Answer::from_outcome(&done.outcome), done.outcome.label()),
+                Err(e) => (Answer::from_error(&e), e.label()),
+            }
+        }
     };
-    write(state, &reply, version, answer, label)
+    let mut response = write(state, &reply, version, answer);
+    response.extensions_mut().insert(label);
+    response
 }
 
-/// Checks and performs the call. `Ok` carries the answer and the outcome label of a change
-/// that was tried; `Err` an answer reached before.
-async fn run(
+/// The call as the one flow takes it: the ticket in the envelope is the SOAP way, HTTP
+/// `Authorization` is accepted too. A browser session is not: SOAP clients carry no XSRF
+/// token.
+fn command(req: &HttpRequest, state: &AppState, request: soap::Request) -> Command<'static> {
+    let credential = match request.ticket {
+        Some(ticket) => Some(Credential::Ticket(ticket)),
+        None => Credential::from_request(req)
+            .filter(|credential| !matches!(credential, Credential::Session(_))),
+    };
+    let body = match (request.old_password, request.new_password) {
+        (Some(old_password), Some(new_password)) => Ok(ChangeOwnPasswordRequest {
+            old_password,
+            new_password,
+            xsrf_token: None,
+        }),
+        (None, _) => Err(ApiError::BadRequest {
+            detail: "the property OldPassword is missing".to_owned(),
+        }),
+        (_, None) => Err(ApiError::BadRequest {
+            detail: "the property NewPassword is missing".to_owned(),
+        }),
+    };
+    let mut context = crate::rest::context(req, state);
+    if request.application_token {
+        context.app_token = Some("ApplicationToken".to_owned());
+    }
+    Command {
+        credential,
+        body: Body::Read(body),
+        xsrf: Xsrf::None,
+        context,
+    }
+}
+
+/// Reads the transport and the envelope: a fault for anything that is not a well-formed
+/// call of this service.
+async fn envelope(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: &mut web::Payload,
     state: &AppState,
     version: u8,
-    reply: &mut Reply,
-) -> Result<(Answer, &'static str), Answer> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let charset = match negotiation::content_type(content_type, false, &[RequestType::TextXml]) {
-        Ok(declared) => declared.and_then(|d| d.charset),
-        Err(negotiation::Error::UnsupportedCharset { charset }) => {
-            return Err(Answer::transport(&ApiError::UnsupportedCharset { charset }));
-        }
-        Err(_) => {
-            let media_type = content_type.unwrap_or_default().to_owned();
-            return Err(Answer::transport(&ApiError::UnsupportedMediaType {
-                media_type,
-            }));
-        }
-    };
+) -> Result<soap::Request, Answer> {
+    let declared = negotiation::content_type(
+        header_str(req, &header::CONTENT_TYPE),
+        false,
+        &[RequestType::TextXml],
+    )
+    .map_err(|e| Answer::from_error(&e.into()))?;
     // Absent is fine (SPEC §9: "when present it must match"); every one present must.
     let action_matches = req
         .headers()
-        .get_all("soapaction")
+        .get_all(&SOAP_ACTION)
         .all(|a| a.to_str().is_ok_and(|a| soap::action_matches(a, version)));
     if !action_matches {
-        return Err(Answer::client_fault(Message::SoapActionMismatch, vec![]));
+        return Err(Answer::client_fault(Message::SoapActionMismatch));
     }
-
     let limit = state.settings.body_limit;
-    let body = read_body(req, &mut payload, limit).await?;
+    let too_large = || Answer::from_error(&ApiError::PayloadTooLarge { limit });
+    let length =
+        header_str(req, &header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    if length.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let body = change::read_body(payload, limit)
+        .await
+        .map_err(|e| Answer::from_error(&e))?;
     let limits = codec::Limits {
         max_bytes: limit,
         ..codec::Limits::default()
     };
-    let request = soap::decode_request(&body, charset, version, &limits).map_err(|e| {
-        tracing::info!(error = %e, "SOAP request refused");
-        decode_error(e, limit)
-    })?;
-    if let Some(zone) = &request.time_zone {
-        reply.zone = negotiation::time_zone(Some(zone));
-    }
-
-    if state.settings.online && !state.settings.enable_user_agent {
-        return Err(Answer::refused(&ApiError::OnlineForbidden));
-    }
-    if request.application_token || req.headers().contains_key(&crate::respond::SO_APPTOKEN) {
-        return Err(Answer::refused(&ApiError::PartnerAppForbidden));
-    }
-    // The ticket in the envelope is the SOAP way; HTTP `Authorization` is accepted too. A
-    // browser session is not: SOAP clients carry no XSRF token.
-    let presented = auth::presented(req);
-    let credential = match (&request.ticket, &presented) {
-        (Some(ticket), _) => Credential::Ticket(ticket),
-        (None, Presented::Authorization(owned)) => owned.as_credential(),
-        (None, Presented::Nothing | Presented::Malformed | Presented::Session(_)) => {
-            return Err(Answer::refused(&ApiError::Unauthorized));
-        }
-    };
-    let (Some(old_password), Some(new_password)) = (&request.old_password, &request.new_password)
-    else {
-        return Err(Answer::refused(&ApiError::BadRequest {
-            detail: String::new(),
-        }));
-    };
-
-    let client = Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    };
-    let identity = state
-        .accounts
-        .authenticate(credential, &client)
-        .await
-        .map_err(|e| accounts_error(e.into()))?;
-    let outcome = state
-        .accounts
-        .change_password(&identity, old_password, new_password, &client)
-        .await
-        .map_err(|e| accounts_error(e.into()))?;
-    let (answer, label) = match outcome {
-        ChangeOutcome::Changed => (Answer::Changed, "changed"),
-        ChangeOutcome::OldPasswordMismatch => (
-            Answer::Refused {
-                exception_type: "old-password-mismatch",
-                message: (Message::OldPasswordMismatch, vec![]),
-                retry_after: None,
-            },
-            "old-password-mismatch",
-        ),
-        ChangeOutcome::Refused(violation) => (
-            Answer::Refused {
-                exception_type: violation.reason(),
-                message: crate::api::policy_message(&violation),
-                retry_after: None,
-            },
-            violation.reason(),
-        ),
-        ChangeOutcome::Throttled { retry_after, until } => {
-            return Err(Answer::refused(&ApiError::Throttled { retry_after, until }));
-        }
-    };
-    tracing::info!(user = %identity.username, outcome = label, version, "SOAP password change");
-    Ok((answer, label))
+    let charset = declared.and_then(|d| d.charset);
+    soap::decode_request(&body, charset, version, &limits).map_err(fault)
 }
 
-/// A failure of the accounts: a refusal, except for a bug, which is a server fault.
-fn accounts_error(err: ApiError) -> Answer {
+/// The fault for an envelope that cannot be read.
+fn fault(err: soap::Error) -> Answer {
     match err {
-        ApiError::Internal => Answer::internal(),
-        err => Answer::refused(&err),
-    }
-}
-
-/// Reads the body up to the API's limit.
-async fn read_body(
-    req: &HttpRequest,
-    payload: &mut web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, Answer> {
-    let too_large = || Answer::transport(&ApiError::PayloadTooLarge { limit });
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| Answer::client_fault(Message::SoapBadEnvelope, vec![]))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn decode_error(err: soap::Error, limit: usize) -> Answer {
-    match err {
-        soap::Error::Soap12 => Answer::transport(&ApiError::UnsupportedMediaType {
-            media_type: "application/soap+xml".to_owned(),
-        }),
-        soap::Error::Xml(e) if e.is_too_large() => {
-            Answer::transport(&ApiError::PayloadTooLarge { limit })
-        }
-        soap::Error::Xml(e) if e.is_unsupported_charset() => {
-            Answer::transport(&ApiError::UnsupportedCharset {
-                charset: e.to_string(),
-            })
-        }
+        soap::Error::Soap12 => Answer::from_error(&ApiError::UnsupportedMediaType),
+        soap::Error::Xml(e) => match ApiError::from(e) {
+            e @ (ApiError::PayloadTooLarge { .. } | ApiError::UnsupportedCharset) => {
+                Answer::from_error(&e)
+            }
+            _ => Answer::client_fault(Message::SoapBadEnvelope),
+        },
         soap::Error::MustUnderstand { .. } => Answer::Fault {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: FaultCode::MustUnderstand,
             message: (Message::SoapMustUnderstand, vec![]),
-            outcome: "BadRequest",
         },
-        soap::Error::UnknownOperation { .. } => {
-            Answer::client_fault(Message::SoapUnknownOperation, vec![])
-        }
-        err => {
-            debug_assert_eq!(err.fault_code(), FaultCode::Client);
-            Answer::client_fault(Message::SoapBadEnvelope, vec![])
-        }
+        soap::Error::UnknownOperation { .. } => Answer::client_fault(Message::SoapUnknownOperation),
+        soap::Error::Envelope { .. } => Answer::client_fault(Message::SoapBadEnvelope),
+        _ => Answer::client_fault(Message::SoapBadEnvelope),
     }
 }
 
-/// Writes the answer: `text/xml; charset=utf-8`, localized, with the outcome for metrics.
-fn write(
-    state: &AppState,
-    reply: &Reply,
-    version: u8,
-    answer: Answer,
-    label: &'static str,
-) -> HttpResponse {
-    let (status, body, outcome, retry_after) = match answer {
-        Answer::Changed => (
-            StatusCode::OK,
-            soap::encode_response(version, None),
-            "changed",
-            None,
-        ),
+/// Writes the answer: `text/xml; charset=utf-8`, localized.
+fn write(state: &AppState, reply: &Reply, version: u8, answer: Answer) -> HttpResponse {
+    let (status, body, retry_after) = match answer {
+        Answer::Changed => (StatusCode::OK, soap::encode_response(version, None), None),
         Answer::Refused {
             exception_type,
             message: (id, args),
@@ -382,15 +306,9 @@ fn write(
                 friendly_text: &message,
                 exception_type,
             };
-            let outcome = if label.is_empty() {
-                exception_type
-            } else {
-                label
-            };
             (
                 StatusCode::OK,
                 soap::encode_response(version, Some(&info)),
-                outcome,
                 retry_after,
             )
         }
@@ -398,13 +316,11 @@ fn write(
             status,
             code,
             message: (id, args),
-            outcome,
         } => {
             let message = reply.message(state, id, &args);
             (
                 status,
                 soap::encode_fault(code, &message, reply.lang()),
-                outcome,
                 None,
             )
         }
@@ -420,9 +336,7 @@ fn write(
     if let Some(seconds) = retry_after {
         builder.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
     }
-    let mut response = builder.body(body);
-    response.extensions_mut().insert(Outcome(outcome));
-    response
+    builder.body(body)
 }
 
 #[cfg(test)]
@@ -570,19 +484,6 @@ mod tests {
             ),
             (envelope("", OLD, NEW), "Unauthorized", ""),
             (
-                envelope(
-                    &format!(
-                        "{}<ApplicationToken xmlns=\"{}\">x</ApplicationToken>",
-                        credentials(&ticket),
-                        soap::namespace(88)
-                    ),
-                    OLD,
-                    NEW,
-                ),
-                "PartnerAppForbidden",
-                "",
-            ),
-            (
                 envelope(&credentials(&ticket), OLD, NEW)
                     .replace("<NewPassword>", "<Other>")
                     .replace("</NewPassword>", "</Other>"),
@@ -719,6 +620,36 @@ mod tests {
         assert!(
             body.contains("<h:ExceptionType>Forbidden</h:ExceptionType>"),
             "{body}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_application_token_is_refused_only_under_online() {
+        let with_token = |ticket: &str| {
+            envelope(
+                &format!(
+                    "{}<ApplicationToken xmlns=\"{}\">app-token</ApplicationToken>",
+                    credentials(ticket),
+                    soap::namespace(88)
+                ),
+                OLD,
+                NEW,
+            )
+        };
+        let (on_site, ticket) = state(Settings::default()).await;
+        let (_, _, body) = post(on_site, &[XML], with_token(&ticket)).await;
+        assert!(body.contains(">true</h:Succeeded>"), "on-site: {body}");
+
+        let online = Settings {
+            online: true,
+            enable_user_agent: true,
+            ..Settings::default()
+        };
+        let (online, ticket) = state(online).await;
+        let (_, _, body) = post(online, &[XML], with_token(&ticket)).await;
+        assert!(
+            body.contains("<h:ExceptionType>PartnerAppForbidden</h:ExceptionType>"),
+            "online: {body}"
         );
     }
 }

@@ -1,8 +1,13 @@
 //! What every request shares: the accounts, the message catalogs and the settings.
 
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
 use agentgate_accounts::Accounts;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::change::{Backend, Local};
 use crate::i18n::Catalog;
 
 /// Settings that shape how requests are answered (SPEC §8 `serve` options).
@@ -38,10 +43,37 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The client's address as SPEC §8 derives it: the connection's peer. (Forwarded headers
+    /// are believed only from `--trusted-proxies`.)
+    pub(crate) fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
+        req.peer_addr().map(|a| a.ip())
+    }
+
+    /// The base URL clients reach the gateway at, without a trailing slash: `--public-url`,
+    /// else the scheme of this listener and the request's `Host`. Forwarded headers are not
+    /// believed from just anyone (SPEC §8): a client could make the WSDL point elsewhere.
+    pub(crate) fn base_url(&self, req: &HttpRequest) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let scheme = if self.secure_cookies { "https" } else { "http" };
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+            .map_or_else(|| req.app_config().host().to_owned(), str::to_owned);
+        format!("{scheme}://{host}")
+    }
+}
+
 /// Shared by all workers through `web::Data`.
 pub struct AppState {
-    /// Users, credentials, the change itself.
+    /// Users, credentials, throttle counts, the XSRF secret.
     pub accounts: Accounts,
+    /// Where passwords are changed.
+    pub(crate) backend: Box<dyn Backend>,
     /// Messages in every language.
     pub(crate) catalog: Catalog,
     /// How to answer.
@@ -53,8 +85,14 @@ pub struct AppState {
 impl AppState {
     /// Everything a worker needs, with the catalogs loaded once.
     pub fn new(accounts: Accounts, settings: Settings, metrics: Option<PrometheusHandle>) -> Self {
+        let backend = Box::new(Local::new(
+            accounts.clone(),
+            settings.online,
+            settings.enable_user_agent,
+        ));
         AppState {
             accounts,
+            backend,
             catalog: Catalog::load(),
             settings,
             metrics,

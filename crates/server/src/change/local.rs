@@ -1,0 +1,101 @@
+//! The backend that keeps users itself: the accounts store (SPEC §4, §5).
+
+use agentgate_accounts::{Accounts, ChangeOutcome, Client, Identity};
+use agentgate_codec::ChangeOwnPasswordRequest;
+use futures_util::future::BoxFuture;
+
+use super::{Admitted, Backend, Context, Outcome, Refusal};
+use crate::credential::Credential;
+use crate::error::ApiError;
+
+/// Changes passwords in the accounts store.
+pub(crate) struct Local {
+    accounts: Accounts,
+    /// `--online`: partner applications are refused, and the User agent is off unless
+    /// `--enable-user-agent`.
+    online: bool,
+    enable_user_agent: bool,
+}
+
+impl Local {
+    /// The backend on `accounts`, with the Online switches of SPEC §4.
+    pub(crate) fn new(accounts: Accounts, online: bool, enable_user_agent: bool) -> Local {
+        Local {
+            accounts,
+            online,
+            enable_user_agent,
+        }
+    }
+}
+
+impl Backend for Local {
+    fn admit<'a>(
+        &'a self,
+        credential: &'a Credential,
+        context: &'a Context,
+    ) -> BoxFuture<'a, Result<Box<dyn Admitted>, ApiError>> {
+        Box::pin(async move {
+            let client = Client {
+                address: context.address,
+            };
+            let identity = self
+                .accounts
+                .authenticate(credential.as_accounts(), &client)
+                .await?;
+            if self.online && !self.enable_user_agent {
+                return Err(ApiError::OnlineForbidden);
+            }
+            // On-site, SuperOffice does not check application tokens (SPEC §4).
+            if self.online && context.app_token.is_some() {
+                return Err(ApiError::PartnerAppForbidden);
+            }
+            Ok(Box::new(Caller {
+                accounts: self.accounts.clone(),
+                identity,
+                client,
+            }) as Box<dyn Admitted>)
+        })
+    }
+}
+
+/// An authenticated local user.
+struct Caller {
+    accounts: Accounts,
+    identity: Identity,
+    client: Client,
+}
+
+impl Admitted for Caller {
+    fn username(&self) -> Option<&str> {
+        Some(&self.identity.username)
+    }
+
+    fn change(
+        self: Box<Self>,
+        request: ChangeOwnPasswordRequest,
+    ) -> BoxFuture<'static, Result<Outcome, ApiError>> {
+        Box::pin(async move {
+            let outcome = self
+                .accounts
+                .change_password(
+                    &self.identity,
+                    &request.old_password,
+                    &request.new_password,
+                    &self.client,
+                )
+                .await?;
+            match outcome {
+                ChangeOutcome::Changed => Ok(Outcome::Changed { session: None }),
+                ChangeOutcome::OldPasswordMismatch => {
+                    Ok(Outcome::Refused(Refusal::OldPasswordMismatch))
+                }
+                ChangeOutcome::Refused(violation) => {
+                    Ok(Outcome::Refused(Refusal::Policy(violation)))
+                }
+                ChangeOutcome::Throttled { retry_after, until } => {
+                    Err(ApiError::Throttled { retry_after, until })
+                }
+            }
+        })
+    }
+}
