@@ -226,12 +226,24 @@ fn bad_credentials_policy_and_online_partner_apps_are_refusals() {
         envelope(88, Some(&online_ticket), OLD, NEW),
     ));
     assert_refused(&partner, "PartnerAppForbidden");
+    let on_site = text(post(
+        &server,
+        88,
+        &[("SO-AppToken", "1234567-1234-9876")],
+        envelope(88, Some(&ticket), OLD, "on-site-Passw0rd-1"),
+    ));
+    assert_eq!(
+        element(&on_site.2, "Succeeded").as_deref(),
+        Some("true"),
+        "on-site, the token is ignored: {}",
+        on_site.2
+    );
     // HTTP Authorization is accepted in place of the header.
     let (status, _, body) = text(post(
         &server,
         87,
-        &[("Authorization", &basic("tje0", OLD))],
-        envelope(87, None, OLD, NEW),
+        &[("Authorization", &basic("tje0", "on-site-Passw0rd-1"))],
+        envelope(87, None, "on-site-Passw0rd-1", NEW),
     ));
     assert_eq!(
         (status, element(&body, "Succeeded").as_deref()),

@@ -70,22 +70,11 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 mod tests {
     use actix_web::http::StatusCode;
     use actix_web::{App, test, web};
-    use agentgate_accounts::{Accounts, Config, HashParams};
 
-    use crate::state::{AppState, Settings};
+    use crate::state::{AppState, Settings, testing};
 
     async fn state() -> web::Data<AppState> {
-        let config = Config {
-            hash: HashParams {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            ..Config::default()
-        };
-        let accounts = Accounts::open("sqlite::memory:", config).await.unwrap();
-        accounts.add_user("tje0", "sint-occaecat-42").await.unwrap();
-        web::Data::new(AppState::new(accounts, Settings::default(), None))
+        testing::state(Settings::default()).await.0
     }
 
     #[actix_web::test]

@@ -342,12 +342,11 @@ fn write(state: &AppState, reply: &Reply, version: u8, answer: Answer) -> HttpRe
 #[cfg(test)]
 mod tests {
     use actix_web::{App, test as actix_test};
-    use agentgate_accounts::{Accounts, Config, HashParams};
 
     use super::*;
     use crate::state::Settings;
+    use crate::state::testing::{PASSWORD as OLD, state};
 
-    const OLD: &str = "sint-occaecat-42";
     const NEW: &str = "Tr0ub4dour&3-horse";
     const PATH: &str = "/Remote/Services88/User.svc";
     const ACTION: &str =
@@ -384,24 +383,6 @@ mod tests {
         ] {
             assert_eq!(asks_for_wsdl(query), asks, "{query}");
         }
-    }
-
-    async fn state(settings: Settings) -> (web::Data<AppState>, String) {
-        let config = Config {
-            hash: HashParams {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            ..Config::default()
-        };
-        let accounts = Accounts::open("sqlite::memory:", config).await.unwrap();
-        accounts.add_user("tje0", OLD).await.unwrap();
-        let ticket = accounts.issue_ticket("tje0", None).await.unwrap();
-        (
-            web::Data::new(AppState::new(accounts, settings, None)),
-            ticket,
-        )
     }
 
     fn envelope(header: &str, old: &str, new: &str) -> String {

@@ -99,3 +99,34 @@ impl AppState {
         }
     }
 }
+
+/// For the in-process tests: an app on an in-memory store with cheap hashing, the user
+/// `tje0` (password [`testing::PASSWORD`]) and a ticket of that user.
+#[cfg(test)]
+pub(crate) mod testing {
+    use actix_web::web;
+    use agentgate_accounts::{Accounts, Config, HashParams};
+
+    use super::{AppState, Settings};
+
+    /// `tje0`'s password.
+    pub(crate) const PASSWORD: &str = "sint-occaecat-42";
+
+    pub(crate) async fn state(settings: Settings) -> (web::Data<AppState>, String) {
+        let config = Config {
+            hash: HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            ..Config::default()
+        };
+        let accounts = Accounts::open("sqlite::memory:", config).await.unwrap();
+        accounts.add_user("tje0", PASSWORD).await.unwrap();
+        let ticket = accounts.issue_ticket("tje0", None).await.unwrap();
+        (
+            web::Data::new(AppState::new(accounts, settings, None)),
+            ticket,
+        )
+    }
+}
