@@ -1,8 +1,12 @@
 //! What every request shares: the accounts, the message catalogs and the settings.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use agentgate_accounts::Accounts;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::cli::Cidr;
 use crate::i18n::Catalog;
 
 /// Settings that shape how requests are answered (SPEC §8 `serve` options).
@@ -22,6 +26,30 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The base URL the gateway is reached at behind a proxy (for the WSDL address).
     pub public_url: Option<String>,
+    /// Peers whose `Forwarded` and `X-Forwarded-*` headers are believed (`--trusted-proxies`);
+    /// empty: nobody's.
+    pub trusted_proxies: Vec<Cidr>,
+    /// The address `/metrics` is served on instead of the main one (`--metrics-bind`); the
+    /// main address then answers 404 for it.
+    pub metrics_bind: Option<String>,
+    /// Upstream mode (SPEC §10): the NetServer the change is sent to; `None` keeps users here.
+    pub upstream: Option<UpstreamSettings>,
+}
+
+/// Where and how upstream mode reaches NetServer (`--upstream`, `--upstream-timeout`,
+/// `--upstream-connections`, `--upstream-ca`), checked at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamSettings {
+    /// The WebAPI base URL, `http` or `https`, without a trailing slash, query or fragment:
+    /// the call goes to `{url}/api/v1/Agents/User/ChangeOwnPassword`.
+    pub url: String,
+    /// No answer within this is 504 `GatewayTimeout`.
+    pub timeout: Duration,
+    /// The most calls in flight at once.
+    pub connections: usize,
+    /// A PEM file of extra trusted CA certificates (it holds at least one); `None`: the
+    /// system's roots.
+    pub ca: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -34,6 +62,9 @@ impl Default for Settings {
             default_language: "en",
             secure_cookies: false,
             public_url: None,
+            trusted_proxies: Vec::new(),
+            metrics_bind: None,
+            upstream: None,
         }
     }
 }
