@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agentgate_blackbox::{ENDPOINT, Scratch, Server, basic, client, postgres_url};
+use agentgate_blackbox::{ENDPOINT, Scratch, Server, basic, client, postgres_url, skip};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
 /// The k-th password of a user's rotation: strong enough for the policy (zxcvbn with the
@@ -268,7 +268,7 @@ fn sigterm_lets_the_changes_in_flight_finish() {
 #[test]
 fn a_locked_sqlite_store_is_503_and_nothing_changes() {
     if Command::new("sqlite3").arg("--version").output().is_err() {
-        eprintln!("skipped: the sqlite3 command-line shell is not installed");
+        skip("the sqlite3 command-line shell is not installed (apt-get install -y sqlite3)");
         return;
     }
     let scratch = Scratch::new("locked");
@@ -368,7 +368,7 @@ fn an_unreachable_postgres_store_is_503_and_nothing_changes() {
     let Some(base) = postgres_url() else { return };
     // postgres://user@host:port/db?params -> the host:port to relay, and the URL through it.
     let Some((scheme_user, rest)) = base.split_once('@') else {
-        eprintln!("skipped: AGENTGATE_TEST_POSTGRES has no user@host part");
+        skip("AGENTGATE_TEST_POSTGRES has no user@host part");
         return;
     };
     let (host_port, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
@@ -384,7 +384,7 @@ fn an_unreachable_postgres_store_is_503_and_nothing_changes() {
     if !psql(format!(
         "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
     )) {
-        eprintln!("skipped: psql could not create a schema on {base}");
+        skip(&format!("psql could not create a schema on {base}"));
         return;
     }
     let relay = Relay::start(host_port.to_owned());

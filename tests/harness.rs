@@ -260,15 +260,46 @@ pub fn basic(username: &str, password: &str) -> String {
     )
 }
 
-/// Whether the PostgreSQL tests can run: `$AGENTGATE_TEST_POSTGRES`, or a note why not.
+/// Whether this run is CI's (`CI=true`): there a test never skips, it fails.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test that cannot run here: under CI that is a failure (panics with `reason` and the
+/// fix); elsewhere the test says on stderr that it skipped and why, and the caller returns.
+pub fn skip(reason: &str) {
+    assert!(
+        !in_ci(),
+        "cannot run: {reason} (under CI=true nothing is skipped; scripts/test sets this up)"
+    );
+    eprintln!("skipped: {reason}");
+}
+
+/// `$AGENTGATE_TEST_POSTGRES`, the database the PostgreSQL tests use (scripts/test starts a
+/// throwaway one and sets it). `None` after [`skip`] when it is unset.
 pub fn postgres_url() -> Option<String> {
     match std::env::var("AGENTGATE_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!(
-                "skipped: AGENTGATE_TEST_POSTGRES not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            skip(
+                "AGENTGATE_TEST_POSTGRES is not set: run scripts/test, which starts a PostgreSQL, or set it (e.g. postgres://postgres@127.0.0.1:5432/test)",
             );
             None
         }
+    }
+}
+
+/// Polls `done` every 20 ms until it holds or `limit` passes; returns whether it held.
+/// For what a test waits on (a log line written, a slot given back), instead of a sleep.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -1,10 +1,11 @@
 //! Two agentgate instances on one PostgreSQL: everything that matters lives in the store, so
-//! either instance can answer any request (issue 7). Needs `AGENTGATE_TEST_POSTGRES`; without
-//! it each test reports that it skipped.
+//! either instance can answer any request (issue 7). Needs `AGENTGATE_TEST_POSTGRES` (scripts/test
+//! starts a PostgreSQL and sets it); without it each test fails under CI and says it skipped
+//! elsewhere.
 
 use std::process::Command;
 
-use agentgate_blackbox::{ENDPOINT, FAST_HASH, Server, basic, client, postgres_url};
+use agentgate_blackbox::{ENDPOINT, FAST_HASH, Server, basic, client, postgres_url, skip};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
 const OLD: &str = "sint-occaecat-42";
@@ -28,7 +29,7 @@ impl Schema {
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
-            eprintln!("skipped: psql could not create a schema on {base}");
+            skip(&format!("psql could not create a schema on {base}"));
             return None;
         }
         Some(Schema {
