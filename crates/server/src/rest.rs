@@ -99,7 +99,6 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
 pub(crate) fn context(req: &HttpRequest, state: &AppState) -> Context {
     Context {
         address: state.settings.client_address(req),
-        forwarded_for: state.settings.forwarded_for(req),
         request_id: crate::metrics::request_id(req),
         app_token: header_str(req, &SO_APPTOKEN)
             .filter(|token| !token.trim().is_empty())

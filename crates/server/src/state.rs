@@ -105,28 +105,6 @@ impl Settings {
             .or(peer)
     }
 
-    /// `X-Forwarded-For` for a request sent on upstream (SPEC §10): the incoming one when the
-    /// peer is a trusted proxy, with the peer's address appended, so a client cannot choose
-    /// the address the upstream sees.
-    pub(crate) fn forwarded_for(&self, req: &HttpRequest) -> Option<String> {
-        let peer = req.peer_addr()?.ip();
-        let incoming = self
-            .peer_is_trusted(req)
-            .then(|| {
-                let list: Vec<&str> = req
-                    .headers()
-                    .get_all(&X_FORWARDED_FOR)
-                    .filter_map(|v| v.to_str().ok())
-                    .collect();
-                list.join(", ")
-            })
-            .filter(|list| !list.trim().is_empty());
-        Some(match incoming {
-            Some(list) => format!("{list}, {peer}"),
-            None => peer.to_string(),
-        })
-    }
-
     /// The base URL clients reach the gateway at, without a trailing slash: `--public-url`;
     /// else, behind a trusted proxy, what its forwarded headers say; else the scheme of this
     /// listener and the request's `Host`. Forwarded headers are not believed from just
@@ -232,23 +210,6 @@ mod tests {
         assert_eq!(
             proxy.client_address(&request("10.0.0.1:5", &[])),
             ip("10.0.0.1")
-        );
-    }
-
-    #[test]
-    fn the_forwarded_chain_sent_on_ends_with_the_peer() {
-        let xff = [("X-Forwarded-For", "203.0.113.7")];
-        let nobody = settings(&[]);
-        assert_eq!(
-            nobody
-                .forwarded_for(&request("192.0.2.1:5", &xff))
-                .as_deref(),
-            Some("192.0.2.1")
-        );
-        let proxy = settings(&["10.0.0.0/8"]);
-        assert_eq!(
-            proxy.forwarded_for(&request("10.0.0.1:5", &xff)).as_deref(),
-            Some("203.0.113.7, 10.0.0.1")
         );
     }
 

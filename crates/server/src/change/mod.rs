@@ -87,8 +87,6 @@ pub(crate) struct Context {
     /// The client's address, as SPEC §8 derives it (forwarded headers only from trusted
     /// proxies).
     pub(crate) address: Option<IpAddr>,
-    /// `X-Forwarded-For` to send on: the trusted incoming chain with the peer appended.
-    pub(crate) forwarded_for: Option<String>,
     /// The request's id (`X-Request-Id`).
     pub(crate) request_id: String,
     /// A partner application's token (`SO-AppToken`, SOAP `ApplicationToken`); an empty one
