@@ -2,7 +2,7 @@
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use agentgate_accounts::{ChangeOutcome, Client, Credential, PolicyViolation};
+use agentgate_accounts::{ChangeOutcome, Credential, PolicyViolation};
 use agentgate_codec::{self as codec, MediaType};
 use agentgate_negotiation as negotiation;
 use futures_util::StreamExt;
@@ -227,14 +227,12 @@ async fn change_inner(
     let request =
         codec::decode(media, charset, &body, &limits).map_err(|e| decode_error(e, limit))?;
 
-    let client = Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    };
+    let client = req.peer_addr().map(|a| a.ip());
     let identity = match &presented {
         Presented::Authorization(credential) => {
             state
                 .accounts
-                .authenticate(credential.as_credential(), &client)
+                .authenticate(credential.as_credential(), client)
                 .await?
         }
         Presented::Session(cookie) => {
@@ -249,7 +247,7 @@ async fn change_inner(
             }
             state
                 .accounts
-                .authenticate(Credential::Session(cookie), &client)
+                .authenticate(Credential::Session(cookie), client)
                 .await?
         }
         Presented::Nothing | Presented::Malformed => return Err(ApiError::Unauthorized),
@@ -261,7 +259,7 @@ async fn change_inner(
             &identity,
             &request.old_password,
             &request.new_password,
-            &client,
+            client,
         )
         .await?;
     let (reason, label): (Option<&'static str>, &'static str) = match &outcome {

@@ -234,6 +234,9 @@ impl From<agentgate_accounts::Error> for ApiError {
         use agentgate_accounts::Error as E;
         match e {
             E::Unauthorized | E::UnknownUser => ApiError::Unauthorized,
+            E::Throttled {
+                retry_after, until, ..
+            } => ApiError::Throttled { retry_after, until },
             E::Busy { retry_after } => ApiError::Busy { retry_after },
             E::Unavailable(_) => ApiError::StoreUnavailable,
             other => {

@@ -5,7 +5,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use agentgate_accounts::{ChangeOutcome, Client, Credential};
+use agentgate_accounts::{ChangeOutcome, Credential};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{SESSION_COOKIE, XSRF_COOKIE};
@@ -140,11 +140,9 @@ fn login_form(
 /// `X-XSRF-TOKEN`.
 pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let client = Client {
-            address: req.peer_addr().map(|a| a.ip()),
-        };
+        let client = req.peer_addr().map(|a| a.ip());
         let session = Credential::Session(cookie.value());
-        if state.accounts.authenticate(session, &client).await.is_ok() {
+        if state.accounts.authenticate(session, client).await.is_ok() {
             return see_other("/password");
         }
     }
@@ -200,10 +198,8 @@ pub(crate) async fn login(
         return builder.body(login_form(&state, &reply, &fresh, Some(&message), username));
     }
 
-    let client = Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    };
-    match state.accounts.login(username, password, &client).await {
+    let client = req.peer_addr().map(|a| a.ip());
+    match state.accounts.login(username, password, client).await {
         Ok(session) => {
             let mut builder = HttpResponse::SeeOther();
             page_headers(&mut builder, &reply);
@@ -310,12 +306,10 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return redirect_to_login();
     };
-    let client = Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    };
+    let client = req.peer_addr().map(|a| a.ip());
     let identity = match state
         .accounts
-        .authenticate(Credential::Session(cookie.value()), &client)
+        .authenticate(Credential::Session(cookie.value()), client)
         .await
     {
         Ok(identity) => identity,

@@ -17,7 +17,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
-use agentgate_accounts::{ChangeOutcome, Client, Credential};
+use agentgate_accounts::{ChangeOutcome, Credential};
 use agentgate_codec::soap::{self, ExceptionInfo, FaultCode};
 use agentgate_codec::{self as codec};
 use agentgate_negotiation as negotiation;
@@ -259,17 +259,15 @@ async fn run(
         }));
     };
 
-    let client = Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    };
+    let client = req.peer_addr().map(|a| a.ip());
     let identity = state
         .accounts
-        .authenticate(credential, &client)
+        .authenticate(credential, client)
         .await
         .map_err(|e| accounts_error(e.into()))?;
     let outcome = state
         .accounts
-        .change_password(&identity, old_password, new_password, &client)
+        .change_password(&identity, old_password, new_password, client)
         .await
         .map_err(|e| accounts_error(e.into()))?;
     let (answer, label) = match outcome {
