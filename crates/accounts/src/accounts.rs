@@ -5,14 +5,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::clock::{Clock, SystemClock};
 use crate::hashing::HashPool;
+use crate::limits::{ChangeKey, guess_key};
 use crate::policy::normalize;
 use crate::secret::{self, ServerSecret, constant_time_eq};
 use crate::store::{
-    AuditEvent, CredentialKind, NewCredential, NewUser, PasswordChange, PgStore, SqliteStore,
-    Store, ThrottleState,
+    AuditAction, AuditEvent, AuditOutcome, CredentialKind, NewCredential, NewUser, PasswordChange,
+    PasswordReset, PgStore, SqliteStore, Store, from_millis, to_millis,
 };
-use crate::{Config, Error, Policy, PolicyViolation};
+use crate::{Config, Error, Policy, PolicyViolation, username};
 
 /// Users, their passwords and credentials, on one store.
 ///
@@ -21,31 +23,22 @@ use crate::{Config, Error, Policy, PolicyViolation};
 /// several instances on one PostgreSQL) agree.
 #[derive(Clone)]
 pub struct Accounts {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     config: Config,
-    backend: Backend,
+    pub(crate) backend: Backend,
     hasher: HashPool,
     secret: ServerSecret,
-    /// Verified against for unknown and disabled users, so they cost what a known one does.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Checked against for unknown and disabled users, so they cost what a known one does.
     dummy_hash: String,
 }
 
-enum Backend {
+pub(crate) enum Backend {
     Sqlite(SqliteStore),
     Postgres(PgStore),
-}
-
-/// Runs `$body` with `$store` bound to whichever store the backend holds.
-macro_rules! with_store {
-    ($accounts:expr, $store:ident => $body:expr) => {
-        match &$accounts.inner.backend {
-            Backend::Sqlite($store) => $body,
-            Backend::Postgres($store) => $body,
-        }
-    };
 }
 
 /// What a caller presents to prove who it is (SPEC §5).
@@ -82,15 +75,9 @@ impl fmt::Debug for Credential<'_> {
     }
 }
 
-/// Who is calling, as far as throttling and auditing care.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    /// The peer address, when known.
-    pub address: Option<IpAddr>,
-}
-
 /// How an [`Identity`] was established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Via {
     /// A username and password (Basic, or a login that has not become a session yet).
     Password,
@@ -100,6 +87,17 @@ pub enum Via {
     Token,
     /// A browser session cookie.
     Session,
+}
+
+impl Via {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Via::Password => "password",
+            Via::Ticket => "ticket",
+            Via::Token => "token",
+            Via::Session => "session",
+        }
+    }
 }
 
 /// An authenticated user.
@@ -125,6 +123,13 @@ struct Verified {
     hash: String,
     /// The NFKC form of the password.
     password: String,
+}
+
+impl Identity {
+    /// The ticket, token or session this identity came from.
+    pub(crate) fn credential_id(&self) -> Option<i64> {
+        self.credential_id
+    }
 }
 
 impl fmt::Debug for Identity {
@@ -213,7 +218,19 @@ async fn open_sqlite(url: &str, config: &Config) -> Result<(Backend, Vec<u8>), E
 }
 
 impl Accounts {
-    /// Opens the store at `database_url`, migrating it, and starts the hashing threads.
+    /// Opens the store at `database_url`, migrating it, and starts the hashing threads, on
+    /// the system clock. See [`open_with_clock`](Accounts::open_with_clock).
+    ///
+    /// # Errors
+    ///
+    /// As [`open_with_clock`](Accounts::open_with_clock).
+    pub async fn open(database_url: &str, config: Config) -> Result<Accounts, Error> {
+        Accounts::open_with_clock(database_url, config, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the store at `database_url`, migrating it, and starts the hashing threads;
+    /// every time stored or compared (expiry, throttle counts, slots, audit events) comes
+    /// from `clock`.
     ///
     /// * `sqlite://path/to/file.db`: the file and its schema are created on first use; WAL
     ///   with `synchronous=FULL`, so a committed change is durable.
@@ -221,7 +238,10 @@ impl Accounts {
     /// * `postgres://...` (or `postgresql://`): a shared database.
     ///
     /// The server secret that signs XSRF tokens is created on first use and kept in the
-    /// store, so instances on one database accept each other's tokens.
+    /// store, so instances on one database accept each other's tokens. The kinds of stored
+    /// hashes are read and measured, so password checks can be padded to the dearest (see
+    /// [`authenticate`](Accounts::authenticate)), and read again every
+    /// `config.hash_kinds_refresh` while the `Accounts` lives.
     ///
     /// # Errors
     ///
@@ -229,7 +249,11 @@ impl Accounts {
     /// [`Error::Unavailable`] when the store cannot be reached within
     /// `config.acquire_timeout`, [`Error::Store`] when a migration fails, [`Error::Hash`]
     /// for invalid Argon2 parameters.
-    pub async fn open(database_url: &str, config: Config) -> Result<Accounts, Error> {
+    pub async fn open_with_clock(
+        database_url: &str,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Accounts, Error> {
         // First, so invalid Argon2 parameters are refused before a database is created.
         let hasher = HashPool::new(config.hash, config.hashing_threads, config.hashing_queue)?;
         let (backend, key) = if database_url.starts_with("sqlite:") {
@@ -248,15 +272,44 @@ impl Accounts {
             )));
         };
         let dummy_hash = hasher.hash(secret::random_credential("")).await?;
-        Ok(Accounts {
+        let accounts = Accounts {
             inner: Arc::new(Inner {
                 config,
                 backend,
                 hasher,
                 secret: ServerSecret::new(key),
+                clock,
                 dummy_hash,
             }),
-        })
+        };
+        accounts.refresh_hash_kinds().await?;
+        accounts.keep_hash_kinds_fresh();
+        Ok(accounts)
+    }
+
+    /// Reads the kinds of stored hashes and measures the new ones.
+    async fn refresh_hash_kinds(&self) -> Result<(), Error> {
+        let kinds = with_store!(self, s => s.hash_kinds().await)?;
+        self.inner.hasher.use_kinds(kinds).await
+    }
+
+    /// Refreshes the kinds of stored hashes now and then, until the last clone is dropped.
+    fn keep_hash_kinds_fresh(&self) {
+        let every = self.config().hash_kinds_refresh;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak = Arc::downgrade(&self.inner);
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let accounts = Accounts { inner };
+                if let Err(e) = accounts.refresh_hash_kinds().await {
+                    tracing::warn!(error = %e, "could not read the kinds of stored hashes");
+                }
+            }
+        });
     }
 
     /// The configuration this was opened with.
@@ -269,22 +322,38 @@ impl Accounts {
         &self.inner.config.policy
     }
 
+    /// The clock's time, to the millisecond the store keeps, so a state written and read
+    /// back compares equal to the one computed.
+    pub(crate) fn now(&self) -> SystemTime {
+        from_millis(to_millis(self.inner.clock.now()))
+    }
+
+    /// The time every password check takes at least now (see
+    /// [`authenticate`](Accounts::authenticate)): the 90th percentile of the recent
+    /// verification times of the dearest kind of hash in use.
+    pub fn password_check_time(&self) -> Duration {
+        self.inner.hasher.padding_target()
+    }
+
     /// Adds a user with a password the policy accepts.
+    ///
+    /// The name must pass RFC 8265's UsernameCaseMapped profile (no spaces, controls,
+    /// invisible format characters or unassigned code points; see
+    /// [`UsernameProblem`](crate::UsernameProblem)) and hold no colon; existing users are
+    /// looked up as before, whatever their names.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUsername`], [`Error::Policy`], [`Error::UserExists`] (names are
-    /// compared after NFKC and lowercasing), [`Error::Busy`], and the store's errors.
+    /// [`Error::InvalidUsername`] saying why, [`Error::Policy`], [`Error::UserExists`] (names
+    /// are compared after NFKC and lowercasing), [`Error::Busy`], and the store's errors.
     pub async fn add_user(&self, username: &str, password: &str) -> Result<(), Error> {
-        if !valid_username(username) {
-            return Err(Error::InvalidUsername);
-        }
+        username::check(username).map_err(Error::InvalidUsername)?;
         self.policy()
             .check(password, None, username)
             .map_err(Error::Policy)?;
         let key = username_key(username);
         let hash = self.inner.hasher.hash(normalize(password)).await?;
-        let at = SystemTime::now();
+        let at = self.now();
         let new = NewUser {
             username,
             username_key: &key,
@@ -292,15 +361,51 @@ impl Accounts {
             at,
         };
         let user_id = with_store!(self, s => s.insert_user(&new).await)?;
-        self.audit(
+        self.audit(AuditEvent {
             at,
-            Some(user_id),
+            user_id: Some(user_id),
             username,
-            "user-add",
-            "added",
-            &Client::default(),
-        )
+            action: AuditAction::UserAdd,
+            outcome: AuditOutcome::Added,
+            client: None,
+        })
         .await
+    }
+
+    /// An operator sets a user's password (`agentgate user passwd`, SPEC §8): the policy
+    /// applies as in [`add_user`](Accounts::add_user); in one transaction the hash is
+    /// replaced, every ticket, token and session of the user revoked, its throttle counts
+    /// (change counts of every credential, the guessing count of its name) cleared and an
+    /// audit event written. For a user who is locked out, or whose credentials leaked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownUser`], [`Error::Policy`], [`Error::Busy`], and the store's errors.
+    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), Error> {
+        let key = username_key(username);
+        let user = with_store!(self, s => s.user_by_key(&key).await)?.ok_or(Error::UnknownUser)?;
+        self.policy()
+            .check(password, None, &user.username)
+            .map_err(Error::Policy)?;
+        let hash = self.inner.hasher.hash(normalize(password)).await?;
+        let reset = PasswordReset {
+            username_key: &key,
+            new_hash: &hash,
+            guess_key: &guess_key(username),
+            audit: AuditEvent {
+                at: self.now(),
+                user_id: Some(user.id),
+                username: &user.username,
+                action: AuditAction::UserPasswd,
+                outcome: AuditOutcome::PasswordSet,
+                client: None,
+            },
+        };
+        if with_store!(self, s => s.reset_password(&reset).await)? {
+            Ok(())
+        } else {
+            Err(Error::UnknownUser)
+        }
     }
 
     /// All users, by name.
@@ -323,19 +428,22 @@ impl Accounts {
         if !with_store!(self, s => s.set_disabled(&key, disabled).await)? {
             return Err(Error::UnknownUser);
         }
-        let outcome = if disabled { "disabled" } else { "enabled" };
-        self.audit(
-            SystemTime::now(),
-            None,
+        self.audit(AuditEvent {
+            at: self.now(),
+            user_id: None,
             username,
-            "user-disable",
-            outcome,
-            &Client::default(),
-        )
+            action: AuditAction::UserDisable,
+            outcome: if disabled {
+                AuditOutcome::Disabled
+            } else {
+                AuditOutcome::Enabled
+            },
+            client: None,
+        })
         .await
     }
 
-    /// Removes a user with its tickets, tokens and sessions.
+    /// Removes a user with its tickets, tokens, sessions and change throttle counts.
     ///
     /// # Errors
     ///
@@ -345,14 +453,14 @@ impl Accounts {
         if !with_store!(self, s => s.remove_user(&key).await)? {
             return Err(Error::UnknownUser);
         }
-        self.audit(
-            SystemTime::now(),
-            None,
+        self.audit(AuditEvent {
+            at: self.now(),
+            user_id: None,
             username,
-            "user-remove",
-            "removed",
-            &Client::default(),
-        )
+            action: AuditAction::UserRemove,
+            outcome: AuditOutcome::Removed,
+            client: None,
+        })
         .await
     }
 
@@ -361,7 +469,8 @@ impl Accounts {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownUser`], and the store's errors.
+    /// [`Error::UnknownUser`], [`Error::UserDisabled`], [`Error::TtlTooLong`] over
+    /// `max_credential_ttl` (30 days), and the store's errors.
     pub async fn issue_ticket(
         &self,
         username: &str,
@@ -377,7 +486,8 @@ impl Accounts {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownUser`], and the store's errors.
+    /// [`Error::UnknownUser`], [`Error::UserDisabled`], [`Error::TtlTooLong`] over
+    /// `max_credential_ttl` (30 days), and the store's errors.
     pub async fn issue_token(
         &self,
         username: &str,
@@ -395,25 +505,31 @@ impl Accounts {
         username: &str,
         ttl: Duration,
     ) -> Result<String, Error> {
+        let max = self.config().max_credential_ttl;
+        if ttl > max {
+            return Err(Error::TtlTooLong { max });
+        }
         let user = with_store!(self, s => s.user_by_key(&username_key(username)).await)?
             .ok_or(Error::UnknownUser)?;
+        if user.disabled {
+            return Err(Error::UserDisabled);
+        }
         let credential = secret::random_credential(prefix);
-        let now = SystemTime::now();
+        let now = self.now();
         self.store_credential(user.id, kind, &credential, now, ttl)
             .await?;
-        let action = match kind {
-            CredentialKind::Ticket => "ticket-issue",
-            CredentialKind::Token => "token-issue",
-            CredentialKind::Session => "login",
-        };
-        self.audit(
-            now,
-            Some(user.id),
-            &user.username,
-            action,
-            "issued",
-            &Client::default(),
-        )
+        self.audit(AuditEvent {
+            at: now,
+            user_id: Some(user.id),
+            username: &user.username,
+            action: match kind {
+                CredentialKind::Ticket => AuditAction::TicketIssue,
+                CredentialKind::Token => AuditAction::TokenIssue,
+                CredentialKind::Session => AuditAction::Login,
+            },
+            outcome: AuditOutcome::Issued,
+            client: None,
+        })
         .await?;
         Ok(credential)
     }
@@ -456,45 +572,46 @@ impl Accounts {
         with_store!(self, s => s.delete_credential(kind, &digest).await)
     }
 
-    /// Checks a credential.
+    /// Checks a credential; `address` is the client's, as the server derives it.
+    ///
+    /// A password (Basic) is checked under the limits of SPEC §5, taken before any hash is
+    /// compared (see [`begin_password_check`](Accounts::begin_password_check)): after 10
+    /// wrong for one name within 15 minutes, checks for that name wait
+    /// ([`Error::Throttled`]); beyond 20 failed checks from one address, checks from there are
+    /// spaced 2 s apart. A right password clears the name's count; a stored hash of another
+    /// cost than the configured one is then re-hashed.
     ///
     /// Bad credentials, unknown and disabled users all give [`Error::Unauthorized`] after the
-    /// same work: an unknown user's password is verified against a dummy hash made at startup
-    /// with the configured cost. Failures are counted per client address and per username in
-    /// the store; once they pile up (by default 5 within 15 minutes), every password attempt
-    /// from that address or for that name waits a little before it is checked (250 ms
-    /// doubling up to 2 s), but the right password is never refused, so a stranger cannot lock
-    /// a user out. A ticket, token or session is looked up first and only a failed one waits
-    /// (before it is refused): a valid one is answered at once, so colleagues behind the same
-    /// NAT address as someone guessing are not slowed down.
+    /// same time: an unknown user's password is checked against a dummy hash, and every
+    /// password check is padded to the time of the dearest kind of stored hash (see
+    /// [`password_check_time`](Accounts::password_check_time)), so neither the answer nor its
+    /// time tells whether a user exists, whatever Argon2 parameters the stored hashes carry.
+    ///
+    /// Tickets, tokens and sessions are looked up by digest, at once: they are never
+    /// throttled (256 random bits are not guessed).
     ///
     /// # Errors
     ///
-    /// [`Error::Unauthorized`], [`Error::Busy`] when the hashing queue is full, and the
-    /// store's errors.
+    /// [`Error::Unauthorized`], [`Error::Throttled`], [`Error::Busy`] when the hashing queue
+    /// is full, and the store's errors.
     pub async fn authenticate(
         &self,
         credential: Credential<'_>,
-        client: &Client,
+        address: Option<IpAddr>,
     ) -> Result<Identity, Error> {
         match credential {
             Credential::Basic { username, password } => {
-                self.check_password(username, password, client, None).await
+                self.check_password(username, password, address, None).await
             }
             Credential::Ticket(ticket) => {
                 let ticket = with_prefix(TICKET_PREFIX, ticket);
-                self.check_bearer(CredentialKind::Ticket, &ticket, client)
-                    .await
+                self.check_bearer(CredentialKind::Ticket, &ticket).await
             }
             Credential::Token(token) => {
                 let token = with_prefix(TOKEN_PREFIX, token);
-                self.check_bearer(CredentialKind::Token, &token, client)
-                    .await
+                self.check_bearer(CredentialKind::Token, &token).await
             }
-            Credential::Session(cookie) => {
-                self.check_bearer(CredentialKind::Session, cookie, client)
-                    .await
-            }
+            Credential::Session(cookie) => self.check_bearer(CredentialKind::Session, cookie).await,
         }
     }
 
@@ -508,24 +625,24 @@ impl Accounts {
         &self,
         username: &str,
         password: &str,
-        client: &Client,
+        address: Option<IpAddr>,
     ) -> Result<NewSession, Error> {
         let identity = self
-            .check_password(username, password, client, Some("login"))
+            .check_password(username, password, address, Some(AuditAction::Login))
             .await?;
         let cookie = secret::random_credential("");
-        let now = SystemTime::now();
+        let now = self.now();
         let ttl = self.config().session_ttl;
         self.store_credential(identity.user_id, CredentialKind::Session, &cookie, now, ttl)
             .await?;
-        self.audit(
-            now,
-            Some(identity.user_id),
-            &identity.username,
-            "login",
-            "session-opened",
-            client,
-        )
+        self.audit(AuditEvent {
+            at: now,
+            user_id: Some(identity.user_id),
+            username: &identity.username,
+            action: AuditAction::Login,
+            outcome: AuditOutcome::SessionOpened,
+            client: address,
+        })
         .await?;
         Ok(NewSession {
             xsrf_token: self.xsrf_token(&cookie),
@@ -584,65 +701,75 @@ impl Accounts {
 
     /// Changes the password of `identity`'s user (SPEC §4), in this order:
     ///
-    /// 1. While the user is throttled: [`ChangeOutcome::Throttled`], before any hashing, even
-    ///    with the right old password.
+    /// 1. The attempt takes its place in the change throttle count of this user and
+    ///    credential ([`ChangeKey::of`]), atomically in the store, before any hashing. While
+    ///    that count's wait runs: [`ChangeOutcome::Throttled`], even with the right old
+    ///    password. Other credentials of the user have counts of their own, so a stolen
+    ///    ticket cannot make the owner wait.
     /// 2. The old password (NFKC) is verified, unless `identity` came from a password check
     ///    with this very password ("verify once, not twice"). A wrong one is
-    ///    [`ChangeOutcome::OldPasswordMismatch`] and counts toward throttling, atomically in
-    ///    the store; by default the fifth within 15 minutes costs a minute's wait, each
-    ///    further one doubles it, up to an hour.
-    /// 3. The policy: length, unchanged, strength ([`ChangeOutcome::Refused`]).
+    ///    [`ChangeOutcome::OldPasswordMismatch`] and keeps its place: by default the fifth
+    ///    within 15 minutes starts a minute's wait, each further one doubles it, up to an
+    ///    hour. Parallel attempts get no more comparisons than serial ones.
+    /// 3. The policy: length, unchanged, strength ([`ChangeOutcome::Refused`]; the place is
+    ///    given back, the old password was right).
     /// 4. The new password is hashed with the configured cost, so a hash with weaker
     ///    parameters is upgraded.
     /// 5. One transaction: the new hash replaces the verified one only if that is still
-    ///    stored (else a concurrent change won: `OldPasswordMismatch`), every other ticket,
-    ///    token and session of the user is revoked (`identity`'s own stays), the throttle is
-    ///    reset, an audit event written. [`ChangeOutcome::Changed`] only after the commit.
+    ///    stored (else a concurrent change won: `OldPasswordMismatch`, the place given
+    ///    back), every other ticket, token and session of the user is revoked (`identity`'s
+    ///    own stays), the count is cleared, an audit event written.
+    ///    [`ChangeOutcome::Changed`] only after the commit.
     ///
     /// # Errors
     ///
     /// [`Error::Unauthorized`] when the user has been removed or disabled since
     /// `identity` was made, [`Error::Busy`] when the hashing queue is full (nothing was
-    /// changed), and the store's errors (nothing was changed).
+    /// changed), and the store's errors (nothing was changed); the place is given back.
     pub async fn change_password(
         &self,
         identity: &Identity,
         old_password: &str,
         new_password: &str,
-        client: &Client,
+        address: Option<IpAddr>,
     ) -> Result<ChangeOutcome, Error> {
-        let now = SystemTime::now();
-        let throttle_key = change_throttle_key(identity.user_id);
-        let state = with_store!(self, s => s.throttle_state(&throttle_key).await)?;
-        let waiting = state.and_then(|state| {
-            let retry_after = state.locked_until.duration_since(now).ok()?;
-            (!retry_after.is_zero()).then_some((retry_after, state.locked_until))
-        });
-        if let Some((retry_after, until)) = waiting {
-            self.change_audit(identity, now, "throttled", client)
-                .await?;
-            return Ok(ChangeOutcome::Throttled { retry_after, until });
-        }
+        let key = ChangeKey::of(identity);
+        let attempt = match self.begin_change(&key).await {
+            Ok(attempt) => attempt,
+            Err(Error::Throttled {
+                retry_after, until, ..
+            }) => {
+                self.change_audit(identity, AuditOutcome::Throttled, address)
+                    .await?;
+                return Ok(ChangeOutcome::Throttled { retry_after, until });
+            }
+            Err(e) => return Err(e),
+        };
 
         let old = normalize(old_password);
         let verified_hash = match &identity.verified {
             Some(verified) if constant_time_eq(&verified.password, &old) => verified.hash.clone(),
             _ => {
-                let user = with_store!(self, s => s.user_by_id(identity.user_id).await)?
-                    .filter(|user| !user.disabled)
-                    .ok_or(Error::Unauthorized)?;
-                if !self
+                let user = match with_store!(self, s => s.user_by_id(identity.user_id).await) {
+                    Ok(Some(user)) if !user.disabled => user,
+                    Ok(_) => return Err(attempt.give_back_after(Error::Unauthorized).await),
+                    Err(e) => return Err(attempt.give_back_after(e).await),
+                };
+                match self
                     .inner
                     .hasher
                     .verify(old.clone(), user.hash.clone())
-                    .await?
+                    .await
                 {
-                    let audit = self.change_event(identity, now, "old-password-mismatch", client);
-                    let rule = self.config().throttle;
-                    with_store!(self, s => s.record_failure(&throttle_key, &rule, now, Some(&audit)).await)?;
-                    return Ok(ChangeOutcome::OldPasswordMismatch);
+                    Ok(true) => user.hash,
+                    Ok(false) => {
+                        attempt.failed();
+                        self.change_audit(identity, AuditOutcome::OldPasswordMismatch, address)
+                            .await?;
+                        return Ok(ChangeOutcome::OldPasswordMismatch);
+                    }
+                    Err(e) => return Err(attempt.give_back_after(e).await),
                 }
-                user.hash
             }
         };
 
@@ -650,27 +777,37 @@ impl Accounts {
             .policy()
             .check(new_password, Some(&old), &identity.username)
         {
-            self.change_audit(identity, now, violation.reason(), client)
+            attempt.give_back().await?;
+            self.change_audit(identity, AuditOutcome::Refused(violation), address)
                 .await?;
             return Ok(ChangeOutcome::Refused(violation));
         }
 
-        let new_hash = self.inner.hasher.hash(normalize(new_password)).await?;
-        let at = SystemTime::now();
+        let new_hash = match self.inner.hasher.hash(normalize(new_password)).await {
+            Ok(hash) => hash,
+            Err(e) => return Err(attempt.give_back_after(e).await),
+        };
         let change = PasswordChange {
             user_id: identity.user_id,
             expected_hash: &verified_hash,
             new_hash: &new_hash,
             keep_credential: identity.credential_id,
-            throttle_key: &throttle_key,
-            audit: self.change_event(identity, at, "changed", client),
+            throttle_key: key.as_str(),
+            audit: self.change_event(identity, AuditOutcome::Changed, address),
         };
-        if with_store!(self, s => s.change_password(&change).await)? {
-            Ok(ChangeOutcome::Changed)
-        } else {
-            // Not counted: the old password was right, another change was faster.
-            self.change_audit(identity, at, "lost-race", client).await?;
-            Ok(ChangeOutcome::OldPasswordMismatch)
+        match with_store!(self, s => s.change_password(&change).await) {
+            Ok(true) => {
+                attempt.cleared_by_store();
+                Ok(ChangeOutcome::Changed)
+            }
+            Ok(false) => {
+                // Not counted: the old password was right, another change was faster.
+                attempt.give_back().await?;
+                self.change_audit(identity, AuditOutcome::LostRace, address)
+                    .await?;
+                Ok(ChangeOutcome::OldPasswordMismatch)
+            }
+            Err(e) => Err(attempt.give_back_after(e).await),
         }
     }
 
@@ -698,82 +835,101 @@ impl Accounts {
         self.inner.hasher.waited()
     }
 
+    /// A password check (Basic, login) under the limits of SPEC §5.
     async fn check_password(
         &self,
         username: &str,
         password: &str,
-        client: &Client,
-        audited_as: Option<&str>,
+        address: Option<IpAddr>,
+        audited_as: Option<AuditAction>,
     ) -> Result<Identity, Error> {
-        let now = SystemTime::now();
-        let key = username_key(username);
-        let user_key = format!("auth-user:{key}");
-        let address_key = client
-            .address
-            .map(|address| format!("auth-address:{address}"));
-        let user_history = self
-            .slow_down(address_key.as_deref(), Some(&user_key), now)
-            .await?;
+        let audit = |outcome, user_id| {
+            audited_as.map(|action| AuditEvent {
+                at: self.now(),
+                user_id,
+                username,
+                action,
+                outcome,
+                client: address,
+            })
+        };
+        let attempt = match self.begin_password_check(username, address).await {
+            Ok(attempt) => attempt,
+            Err(e @ Error::Throttled { .. }) => {
+                if let Some(event) = audit(AuditOutcome::Throttled, None) {
+                    self.audit(event).await?;
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
 
         let password = normalize(password);
-        let user = with_store!(self, s => s.user_by_key(&key).await)?;
+        let user = match with_store!(self, s => s.user_by_key(&username_key(username)).await) {
+            Ok(user) => user,
+            Err(e) => return Err(attempt.give_back_after(e).await),
+        };
         let user_id = user.as_ref().map(|user| user.id);
-        match user {
-            Some(user) if !user.disabled => {
-                if self
-                    .inner
-                    .hasher
-                    .verify(password.clone(), user.hash.clone())
-                    .await?
-                {
-                    if user_history {
-                        with_store!(self, s => s.reset_throttle(&user_key).await)?;
-                    }
-                    return Ok(Identity {
-                        user_id: user.id,
-                        username: user.username,
-                        via: Via::Password,
-                        credential_id: None,
-                        verified: Some(Verified {
-                            hash: user.hash,
-                            password,
-                        }),
-                    });
-                }
+        let user = user.filter(|user| !user.disabled);
+        let hash = user
+            .as_ref()
+            .map_or(&self.inner.dummy_hash, |user| &user.hash);
+        let matched = match self
+            .inner
+            .hasher
+            .check(password.clone(), hash.clone())
+            .await
+        {
+            Ok(matched) => matched && user.is_some(),
+            Err(e) => return Err(attempt.give_back_after(e).await),
+        };
+        let Some(user) = user.filter(|_| matched) else {
+            attempt.failed();
+            if let Some(event) = audit(AuditOutcome::Unauthorized, user_id) {
+                self.audit(event).await?;
             }
-            _ => {
-                self.inner
-                    .hasher
-                    .verify(password, self.inner.dummy_hash.clone())
-                    .await?;
-            }
-        }
+            return Err(Error::Unauthorized);
+        };
+        attempt.succeeded().await?;
+        let hash = self.rehash_if_needed(&user.hash, user.id, &password).await;
+        Ok(Identity {
+            user_id: user.id,
+            username: user.username,
+            via: Via::Password,
+            credential_id: None,
+            verified: Some(Verified { hash, password }),
+        })
+    }
 
-        let rule = self.config().auth_throttle;
-        let audit = audited_as.map(|action| AuditEvent {
-            at: now,
-            user_id,
-            username,
-            action,
-            outcome: "unauthorized",
-            client: client.address,
-        });
-        with_store!(self, s => s.record_failure(&user_key, &rule, now, audit.as_ref()).await)?;
-        if let Some(address_key) = &address_key {
-            with_store!(self, s => s.record_failure(address_key, &rule, now, None).await)?;
+    /// After a right password: a stored hash of another cost than the configured one is
+    /// replaced by one of the configured cost (if it is still the stored one). Returns the
+    /// hash stored now. A failure leaves the old hash, which still verifies.
+    async fn rehash_if_needed(&self, stored: &str, user_id: i64, password: &str) -> String {
+        if !self.inner.hasher.needs_rehash(stored) {
+            return stored.to_owned();
         }
-        Err(Error::Unauthorized)
+        let rehashed = async {
+            let new_hash = self.inner.hasher.hash(password.to_owned()).await?;
+            let swapped = with_store!(self, s => s.rehash(user_id, stored, &new_hash).await)?;
+            Ok::<_, Error>(swapped.then_some(new_hash))
+        };
+        match rehashed.await {
+            Ok(Some(new_hash)) => new_hash,
+            Ok(None) => stored.to_owned(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-hash a password at the configured cost");
+                stored.to_owned()
+            }
+        }
     }
 
     async fn check_bearer(
         &self,
         kind: CredentialKind,
         credential: &str,
-        client: &Client,
     ) -> Result<Identity, Error> {
-        let now = SystemTime::now();
         let digest = secret::digest(credential);
-        let found = with_store!(self, s => s.find_credential(kind, &digest, now).await)?;
+        let found = with_store!(self, s => s.find_credential(kind, &digest, self.now()).await)?;
         match found {
             Some(found) if !found.user.disabled => Ok(Identity {
                 user_id: found.user.id,
@@ -786,93 +942,37 @@ impl Accounts {
                 credential_id: Some(found.credential_id),
                 verified: None,
             }),
-            _ => {
-                // A failure waits what its address's history calls for, then counts. (A
-                // valid credential above is not slowed: it is 200 either way, so a fast answer
-                // tells a guesser nothing the answer itself does not.)
-                let address_key = client
-                    .address
-                    .map(|address| format!("auth-address:{address}"));
-                self.slow_down(address_key.as_deref(), None, now).await?;
-                if let Some(address_key) = &address_key {
-                    let rule = self.config().auth_throttle;
-                    with_store!(self, s => s.record_failure(address_key, &rule, now, None).await)?;
-                }
-                Err(Error::Unauthorized)
-            }
+            _ => Err(Error::Unauthorized),
         }
-    }
-
-    /// Waits what the failure histories under these keys call for; returns whether the
-    /// user key has a history (which a success then clears).
-    async fn slow_down(
-        &self,
-        address_key: Option<&str>,
-        user_key: Option<&str>,
-        now: SystemTime,
-    ) -> Result<bool, Error> {
-        let rule = self.config().auth_throttle;
-        let mut delay = Duration::ZERO;
-        let mut user_history = false;
-        for (key, is_user) in [(address_key, false), (user_key, true)] {
-            let Some(key) = key else { continue };
-            let state = with_store!(self, s => s.throttle_state(key).await)?;
-            if let Some(state) = state {
-                user_history |= is_user && state != ThrottleState::NONE;
-                delay = delay.max(rule.pending_delay(&state, now).unwrap_or_default());
-            }
-        }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Ok(user_history)
     }
 
     fn change_event<'a>(
         &self,
         identity: &'a Identity,
-        at: SystemTime,
-        outcome: &'a str,
-        client: &Client,
+        outcome: AuditOutcome,
+        address: Option<IpAddr>,
     ) -> AuditEvent<'a> {
         AuditEvent {
-            at,
+            at: self.now(),
             user_id: Some(identity.user_id),
             username: &identity.username,
-            action: "change-password",
+            action: AuditAction::ChangePassword,
             outcome,
-            client: client.address,
+            client: address,
         }
     }
 
     async fn change_audit(
         &self,
         identity: &Identity,
-        at: SystemTime,
-        outcome: &str,
-        client: &Client,
+        outcome: AuditOutcome,
+        address: Option<IpAddr>,
     ) -> Result<(), Error> {
-        let event = self.change_event(identity, at, outcome, client);
-        with_store!(self, s => s.audit(&event).await)
+        self.audit(self.change_event(identity, outcome, address))
+            .await
     }
 
-    async fn audit(
-        &self,
-        at: SystemTime,
-        user_id: Option<i64>,
-        username: &str,
-        action: &str,
-        outcome: &str,
-        client: &Client,
-    ) -> Result<(), Error> {
-        let event = AuditEvent {
-            at,
-            user_id,
-            username,
-            action,
-            outcome,
-            client: client.address,
-        };
+    async fn audit(&self, event: AuditEvent<'_>) -> Result<(), Error> {
         with_store!(self, s => s.audit(&event).await)
     }
 }
@@ -892,19 +992,9 @@ impl fmt::Debug for Accounts {
 const TICKET_PREFIX: &str = "7T:";
 const TOKEN_PREFIX: &str = "8A:";
 
-/// The throttle key of wrong old passwords for one user.
-pub(crate) fn change_throttle_key(user_id: i64) -> String {
-    format!("change:{user_id}")
-}
-
 /// The unique key of a username: NFKC, then Unicode lowercase.
 pub(crate) fn username_key(username: &str) -> String {
     normalize(username).to_lowercase()
-}
-
-fn valid_username(username: &str) -> bool {
-    let length = username.chars().count();
-    (1..=128).contains(&length) && !username.chars().any(|c| c == ':' || c.is_control())
 }
 
 fn with_prefix(prefix: &str, credential: &str) -> String {
@@ -923,16 +1013,6 @@ mod tests {
     fn username_keys_ignore_case_and_width() {
         assert_eq!(username_key("Åsa"), username_key("åSA"));
         assert_eq!(username_key("ＡＬＩＣＥ"), "alice");
-    }
-
-    #[test]
-    fn usernames_with_colons_or_controls_are_invalid() {
-        assert!(valid_username("alice"));
-        assert!(valid_username("Åsa Öberg"));
-        assert!(!valid_username(""));
-        assert!(!valid_username("a:b"));
-        assert!(!valid_username("a\nb"));
-        assert!(!valid_username(&"x".repeat(129)));
     }
 
     #[test]

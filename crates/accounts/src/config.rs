@@ -28,11 +28,23 @@ pub struct Config {
     pub hash: HashParams,
     /// What a new password must satisfy.
     pub policy: Policy,
-    /// Wrong old passwords in `change_password`, per user.
+    /// Wrong old passwords in `change_password`, per user and credential (SPEC §4): 5
+    /// within 15 minutes, then a wait of a minute doubling up to an hour.
     pub throttle: ThrottleConfig,
-    /// Failed authentications (Basic, login, tickets, tokens, sessions), per client address
-    /// and per username. These only slow a caller down, they never refuse the right password.
-    pub auth_throttle: ThrottleConfig,
+    /// Wrong passwords at Basic and login, per username, known or not (SPEC §5): 10 within
+    /// 15 minutes, then password checks for that name wait a minute, doubling up to 15
+    /// minutes. Tickets, tokens and sessions are never counted or held up by it.
+    pub guessing: ThrottleConfig,
+    /// Failed password checks per client address (SPEC §5): beyond 20 within 15 minutes,
+    /// every password check from that address takes the next slot 2 s after the one before
+    /// and waits for it; a slot more than 30 s away is refused.
+    pub address: SpacingConfig,
+    /// The longest lifetime `issue_ticket` and `issue_token` accept: 30 days (SPEC §8).
+    pub max_credential_ttl: Duration,
+    /// How often the kinds of stored hashes (their Argon2 parameters) are read again, so the
+    /// padding of password checks keeps up with hashes other instances or the command line
+    /// wrote: 5 minutes.
+    pub hash_kinds_refresh: Duration,
     /// Threads that compute Argon2 hashes; the async workers never do.
     pub hashing_threads: usize,
     /// Hashing jobs that may wait beyond the running ones; when full, the call fails with
@@ -58,7 +70,10 @@ impl Default for Config {
             hash: HashParams::default(),
             policy: Policy::default(),
             throttle: ThrottleConfig::default(),
-            auth_throttle: ThrottleConfig::AUTHENTICATION,
+            guessing: ThrottleConfig::GUESSING,
+            address: SpacingConfig::default(),
+            max_credential_ttl: Duration::from_secs(30 * 86_400),
+            hash_kinds_refresh: Duration::from_secs(5 * 60),
             hashing_threads: std::thread::available_parallelism().map_or(1, usize::from),
             hashing_queue: 64,
             ticket_ttl: Duration::from_secs(8 * 3600),
@@ -116,11 +131,15 @@ impl Default for Policy {
     }
 }
 
-/// An escalating delay after repeated failures; never a permanent lock.
+/// An escalating wait after repeated failures; never a permanent lock.
 ///
 /// Once `max_failures` failures fall within `window` of each other, the caller waits
 /// `first_delay`, doubled for each further failure, at most `max_delay`. The count starts
 /// over when `window` passes without a failure after the last wait ended.
+///
+/// A check takes its place in the count before its outcome is known (see
+/// [`Attempt`](crate::Attempt)): the place that reaches `max_failures` starts the wait at
+/// once, so checks running in parallel get no more tries than checks one after another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleConfig {
     /// Failures tolerated before the first delay.
@@ -134,13 +153,13 @@ pub struct ThrottleConfig {
 }
 
 impl ThrottleConfig {
-    /// The default for failed authentications: after 5 failures within 15 minutes, 250 ms
-    /// doubling up to 2 s. Short enough that nobody is locked out.
-    pub const AUTHENTICATION: ThrottleConfig = ThrottleConfig {
-        max_failures: 5,
+    /// The default for guessed passwords per username (SPEC §5): after 10 wrong within 15
+    /// minutes, a minute doubling up to 15 minutes.
+    pub const GUESSING: ThrottleConfig = ThrottleConfig {
+        max_failures: 10,
         window: Duration::from_secs(15 * 60),
-        first_delay: Duration::from_millis(250),
-        max_delay: Duration::from_secs(2),
+        first_delay: Duration::from_secs(60),
+        max_delay: Duration::from_secs(15 * 60),
     };
 
     /// The delay owed after `failures` failures in a row, if any.
@@ -171,12 +190,20 @@ impl ThrottleConfig {
         Some(delay.min(self.max_delay))
     }
 
-    /// The state after one more failure at `now`.
+    /// Takes a place in the count at `now`: the state to store, or, while a wait runs, the
+    /// moment it ends. The place that reaches `max_failures` starts the wait at once.
     ///
     /// The window is measured from the later of the last failure and the end of the last
     /// wait, so a wait longer than the window does not wipe the count and the doubling goes
     /// on up to `max_delay`.
-    pub(crate) fn after_failure(&self, state: &ThrottleState, now: SystemTime) -> ThrottleState {
+    pub(crate) fn take(
+        &self,
+        state: &ThrottleState,
+        now: SystemTime,
+    ) -> Result<ThrottleState, SystemTime> {
+        if state.locked_until > now {
+            return Err(state.locked_until);
+        }
         let failures = if self.is_remembered(state, now) {
             state.failures.saturating_add(1)
         } else {
@@ -186,20 +213,33 @@ impl ThrottleConfig {
             Some(delay) => now.checked_add(delay).unwrap_or(now),
             None => SystemTime::UNIX_EPOCH,
         };
-        ThrottleState {
+        Ok(ThrottleState {
             failures,
             last_failure: now,
             locked_until,
+        })
+    }
+
+    /// Gives back a place `taken` earlier: one failure less, and the wait it started undone.
+    /// (A place is only taken while no wait runs, so before it there was none.)
+    pub(crate) fn give_back(&self, state: &ThrottleState, taken: &ThrottleState) -> ThrottleState {
+        let started_the_wait =
+            taken.locked_until > SystemTime::UNIX_EPOCH && state.locked_until == taken.locked_until;
+        ThrottleState {
+            failures: state.failures.saturating_sub(1),
+            last_failure: state.last_failure,
+            locked_until: if started_the_wait {
+                SystemTime::UNIX_EPOCH
+            } else {
+                state.locked_until
+            },
         }
     }
 
-    /// The delay owed now by a caller with this history: none once the window has passed.
-    pub(crate) fn pending_delay(&self, state: &ThrottleState, now: SystemTime) -> Option<Duration> {
-        if self.is_remembered(state, now) {
-            self.delay_after(state.failures)
-        } else {
-            None
-        }
+    /// The wait running at `now`, if any: how long, and until when.
+    pub(crate) fn wait(state: &ThrottleState, now: SystemTime) -> Option<(Duration, SystemTime)> {
+        let left = state.locked_until.duration_since(now).ok()?;
+        (!left.is_zero()).then_some((left, state.locked_until))
     }
 
     fn is_remembered(&self, state: &ThrottleState, now: SystemTime) -> bool {
@@ -220,45 +260,158 @@ impl Default for ThrottleConfig {
     }
 }
 
+/// Spacing of password checks from one client address (SPEC §5).
+///
+/// Up to `free_failures` failed checks within `window` cost nothing. Beyond, every check from
+/// the address, right or wrong (a fast answer would tell a right password), takes the next
+/// free slot, `spacing` after the one before, shared by all instances through the store, and
+/// waits for it; a slot more than `horizon` away is refused. Parallel connections get no
+/// faster for it: spraying slows to one guess per `spacing`, and an office behind the address
+/// keeps working, a little slower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpacingConfig {
+    /// Failed checks within `window` before checks are spaced.
+    pub free_failures: u32,
+    /// How long failures are remembered.
+    pub window: Duration,
+    /// The time between two slots.
+    pub spacing: Duration,
+    /// The farthest slot handed out; a check that would wait longer is refused.
+    pub horizon: Duration,
+}
+
+impl Default for SpacingConfig {
+    fn default() -> SpacingConfig {
+        SpacingConfig {
+            free_failures: 20,
+            window: Duration::from_secs(15 * 60),
+            spacing: Duration::from_secs(2),
+            horizon: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a check from an address gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Under the limit: go ahead.
+    Free,
+    /// Wait until then.
+    At(SystemTime),
+}
+
+impl SpacingConfig {
+    /// Takes a place in the address's count at `now`, with a slot once the count is beyond
+    /// `free_failures`: the state to store and the slot, or how long to wait before a slot
+    /// within `horizon` is free.
+    pub(crate) fn take(
+        &self,
+        state: &ThrottleState,
+        now: SystemTime,
+    ) -> Result<(ThrottleState, Slot), Duration> {
+        let remembered = now
+            .duration_since(state.last_failure)
+            .map_or(true, |quiet| quiet <= self.window);
+        let failures = if remembered { state.failures } else { 0 };
+        if failures < self.free_failures {
+            let state = ThrottleState {
+                failures: failures + 1,
+                last_failure: now,
+                locked_until: state.locked_until,
+            };
+            return Ok((state, Slot::Free));
+        }
+        let slot = state
+            .locked_until
+            .checked_add(self.spacing)
+            .unwrap_or(now)
+            .max(now);
+        let ahead = slot.duration_since(now).unwrap_or_default();
+        if ahead > self.horizon {
+            return Err(ahead - self.horizon);
+        }
+        let state = ThrottleState {
+            failures: failures.saturating_add(1),
+            last_failure: now,
+            locked_until: slot,
+        };
+        Ok((state, Slot::At(slot)))
+    }
+
+    /// Gives back a place: one failure less; the slot stays spent.
+    pub(crate) fn give_back(&self, state: &ThrottleState) -> ThrottleState {
+        ThrottleState {
+            failures: state.failures.saturating_sub(1),
+            ..*state
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn authentication_delays_stay_short() {
-        let t = ThrottleConfig::AUTHENTICATION;
-        assert_eq!(t.delay_after(4), None);
-        assert_eq!(t.delay_after(5), Some(Duration::from_millis(250)));
-        assert_eq!(t.delay_after(6), Some(Duration::from_millis(500)));
-        assert_eq!(t.delay_after(8), Some(Duration::from_secs(2)));
-        assert_eq!(t.delay_after(u32::MAX), Some(Duration::from_secs(2)));
+    const START: SystemTime = SystemTime::UNIX_EPOCH;
+
+    fn at(seconds: u64) -> SystemTime {
+        START + Duration::from_secs(1_000_000 + seconds)
     }
 
     #[test]
-    fn the_count_starts_over_after_a_quiet_window() {
+    fn guessing_waits_a_minute_doubling_to_a_quarter_hour() {
+        let t = ThrottleConfig::GUESSING;
+        assert_eq!(t.delay_after(9), None);
+        assert_eq!(t.delay_after(10), Some(Duration::from_secs(60)));
+        assert_eq!(t.delay_after(11), Some(Duration::from_secs(120)));
+        assert_eq!(t.delay_after(u32::MAX), Some(Duration::from_secs(900)));
+    }
+
+    #[test]
+    fn the_place_that_reaches_the_limit_starts_the_wait() {
         let t = ThrottleConfig::default();
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut state = ThrottleState {
-            failures: 0,
-            last_failure: SystemTime::UNIX_EPOCH,
-            locked_until: SystemTime::UNIX_EPOCH,
-        };
-        for n in 0..5 {
-            state = t.after_failure(&state, start + Duration::from_secs(n));
+        let mut state = ThrottleState::NONE;
+        for n in 0..4 {
+            state = t.take(&state, at(n)).unwrap();
+            assert_eq!(state.locked_until, SystemTime::UNIX_EPOCH);
         }
-        assert_eq!(state.failures, 5);
-        assert_eq!(state.locked_until, start + Duration::from_secs(4 + 60));
-        // A failure right after the wait doubles it.
-        state = t.after_failure(&state, start + Duration::from_secs(70));
-        assert_eq!(state.locked_until, start + Duration::from_secs(70 + 120));
+        state = t.take(&state, at(4)).unwrap();
+        assert_eq!((state.failures, state.locked_until), (5, at(64)));
+        assert_eq!(t.take(&state, at(30)), Err(at(64)));
         assert_eq!(
-            t.pending_delay(&state, start + Duration::from_secs(71)),
-            Some(Duration::from_secs(120))
+            ThrottleConfig::wait(&state, at(30)),
+            Some((Duration::from_secs(34), at(64)))
         );
-        // Fifteen quiet minutes after the wait ended, it is forgotten.
-        let later = start + Duration::from_secs(190 + 15 * 60 + 1);
-        assert_eq!(t.pending_delay(&state, later), None);
-        assert_eq!(t.after_failure(&state, later).failures, 1);
+        // A place right after the wait doubles it.
+        state = t.take(&state, at(70)).unwrap();
+        assert_eq!(state.locked_until, at(70 + 120));
+        // Fifteen quiet minutes after the wait ended, the count starts over.
+        let later = at(190 + 15 * 60 + 1);
+        assert_eq!(ThrottleConfig::wait(&state, later), None);
+        assert_eq!(t.take(&state, later).unwrap().failures, 1);
+    }
+
+    #[test]
+    fn giving_back_undoes_the_wait_the_place_started() {
+        let t = ThrottleConfig::default();
+        let mut state = ThrottleState::NONE;
+        for n in 0..4 {
+            state = t.take(&state, at(n)).unwrap();
+        }
+        let taken = t.take(&state, at(4)).unwrap();
+        let back = t.give_back(&taken, &taken);
+        assert_eq!(
+            (back.failures, back.locked_until),
+            (4, SystemTime::UNIX_EPOCH)
+        );
+        assert!(t.take(&back, at(5)).is_ok());
+        // A place that started no wait leaves a later one alone.
+        let early = t.take(&ThrottleState::NONE, at(0)).unwrap();
+        let locked = ThrottleState {
+            failures: 5,
+            last_failure: at(4),
+            locked_until: at(64),
+        };
+        assert_eq!(t.give_back(&locked, &early).locked_until, at(64));
     }
 
     #[test]
@@ -268,5 +421,37 @@ mod tests {
             .map(|n| t.delay_after(n).unwrap().as_secs() / 60)
             .collect();
         assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn an_address_is_spaced_beyond_its_free_failures_and_refused_past_the_horizon() {
+        let s = SpacingConfig::default();
+        let mut state = ThrottleState::NONE;
+        for _ in 0..20 {
+            let (next, slot) = s.take(&state, at(0)).unwrap();
+            assert_eq!(slot, Slot::Free);
+            state = next;
+        }
+        let mut slots = Vec::new();
+        loop {
+            match s.take(&state, at(0)) {
+                Ok((next, Slot::At(slot))) => {
+                    slots.push(slot.duration_since(at(0)).unwrap().as_secs());
+                    state = next;
+                }
+                Ok((_, Slot::Free)) => panic!("free beyond the limit"),
+                Err(retry_after) => {
+                    assert_eq!(retry_after, Duration::from_secs(2));
+                    break;
+                }
+            }
+        }
+        assert_eq!(slots, (0..=15).map(|n| n * 2).collect::<Vec<_>>());
+        // A given-back place keeps its slot spent.
+        assert_eq!(s.give_back(&state).locked_until, state.locked_until);
+        assert_eq!(s.give_back(&state).failures, state.failures - 1);
+        // After a quiet window the address is free again.
+        let (_, slot) = s.take(&state, at(31 + 15 * 60)).unwrap();
+        assert_eq!(slot, Slot::Free);
     }
 }

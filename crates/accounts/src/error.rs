@@ -1,15 +1,17 @@
 //! The one error type of this crate.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use crate::PolicyViolation;
+use crate::{Limit, PolicyViolation, UsernameProblem};
 
 /// Why an accounts operation failed.
 ///
 /// Expected outcomes of a password change (a wrong old password, a refused new one, a
 /// throttled user) are not errors: they are [`ChangeOutcome`](crate::ChangeOutcome)s.
+///
+/// Not `#[non_exhaustive]`, on purpose: the server turns it into its API error with one
+/// exhaustive `match`, so a new variant is a compile error there rather than a silent 500.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// Occurs when credentials do not hold: a wrong password, an unknown or disabled user, an
     /// unknown, expired or revoked ticket, token or session. Deliberately says no more.
@@ -21,10 +23,32 @@ pub enum Error {
     /// Occurs when adding a user whose name, compared case-insensitively, is taken.
     #[error("a user with this name exists")]
     UserExists,
-    /// Occurs when adding a user with an empty name, or one holding a colon (RFC 7617 §2) or
-    /// a control character, or longer than 128 code points.
-    #[error("invalid username")]
-    InvalidUsername,
+    /// Occurs when adding a user whose name RFC 8265's UsernameCaseMapped profile refuses
+    /// (spaces, controls, invisible format characters, unassigned code points and the
+    /// like), or one holding a colon (RFC 7617 §2), or longer than 128 code points.
+    #[error("invalid username: {0}")]
+    InvalidUsername(UsernameProblem),
+    /// Occurs when issuing a ticket or token for a disabled user.
+    #[error("the user is disabled")]
+    UserDisabled,
+    /// Occurs when a ticket or token is asked for with a lifetime over `max`.
+    #[error("the lifetime is longer than the longest allowed, {} days", .max.as_secs() / 86_400)]
+    TtlTooLong {
+        /// The longest lifetime allowed.
+        max: Duration,
+    },
+    /// Occurs when a limit makes the caller wait: password checks for a username after too
+    /// many wrong ones, changes with a credential after too many wrong old passwords, or a
+    /// client address whose next slot is too far away (SPEC §4, §5). Nothing was checked.
+    #[error("too many attempts ({limit}), retry after {retry_after:?}")]
+    Throttled {
+        /// Which limit.
+        limit: Limit,
+        /// How long from now.
+        retry_after: Duration,
+        /// Until when.
+        until: SystemTime,
+    },
     /// Occurs when adding a user whose password the policy refuses.
     #[error("password refused: {}", .0.reason())]
     Policy(PolicyViolation),

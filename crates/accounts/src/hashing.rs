@@ -10,8 +10,29 @@
 //! Admission is counted rather than left to the channel alone: with a zero-capacity channel,
 //! `try_send` fails whenever a thread has finished a job but not yet come back to `recv`, so
 //! even one caller at a time would now and then be refused.
+//!
+//! # Password checks take one time, whoever is asked for
+//!
+//! An unknown user must take the time of a known one with a wrong password, whatever the
+//! Argon2 parameters of the stored hashes (SPEC §5): verifying the unknown against a dummy
+//! hash of the configured cost is not enough once stored hashes carry other costs (a server
+//! started with cheaper parameters than its users' hashes answered an unknown user in 2.7 ms
+//! and a known one in 24.3 ms, issue 21). So every password check is padded, on its hashing
+//! thread, to one target: the 90th percentile of the recent verification times of the
+//! dearest kind of hash in use. The kinds in use (each stored PHC string up to its salt) are
+//! read from the store at start and every `hash_kinds_refresh`, and learnt from every hash a
+//! check meets; each kind is calibrated by a few verifications when it is first seen, and
+//! every real verification adds its time, so the target follows the machine's load.
+//!
+//! Padding on the hashing thread, not after it, keeps the pool's occupancy alike too: a flood
+//! of unknown names fills the queue as fast as one of known names. A check whose own hash
+//! takes longer than the target (a cost not seen before, a sudden load) is not padded and
+//! raises the target for the next. What this costs: every password check takes the time of
+//! the dearest hash in use, until successful checks have re-hashed the users at the
+//! configured cost and the refresh no longer finds the dearer kind.
 
 use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -39,6 +60,10 @@ pub(crate) struct HashPool {
     jobs: Arc<AtomicUsize>,
     /// Microseconds jobs spent queued before a thread took them, summed.
     waited_micros: Arc<AtomicU64>,
+    /// What password checks are padded to.
+    costs: Arc<Costs>,
+    /// The kind of every new hash: `$argon2id$v=19$m=..,t=..,p=..`.
+    configured_kind: String,
 }
 
 impl HashPool {
@@ -67,6 +92,9 @@ impl HashPool {
                 })
                 .map_err(|e| Error::Hash(format!("cannot start hashing thread: {e}")))?;
         }
+        let configured_kind = kind_of(&hash_with(&params, "kind")?).to_owned();
+        let costs = Arc::new(Costs::default());
+        costs.add_in_use(&configured_kind);
         Ok(HashPool {
             sender,
             depth: Arc::new(AtomicUsize::new(0)),
@@ -74,7 +102,48 @@ impl HashPool {
             params,
             jobs: Arc::new(AtomicUsize::new(0)),
             waited_micros: Arc::new(AtomicU64::new(0)),
+            costs,
+            configured_kind,
         })
+    }
+
+    /// Whether a stored hash is of another kind than new hashes are: then a successful check
+    /// re-hashes the password.
+    pub(crate) fn needs_rehash(&self, phc: &str) -> bool {
+        kind_of(phc) != self.configured_kind
+    }
+
+    /// The time every password check is padded to now.
+    pub(crate) fn padding_target(&self) -> Duration {
+        self.costs.target()
+    }
+
+    /// Makes `kinds` (with the configured one) the kinds in use, and calibrates each not
+    /// measured yet with a few verifications. Kinds that cannot be parsed are left out.
+    pub(crate) async fn use_kinds(&self, kinds: Vec<String>) -> Result<(), Error> {
+        let mut in_use: Vec<String> = kinds
+            .into_iter()
+            .filter(|kind| params_of(kind).is_some())
+            .collect();
+        in_use.push(self.configured_kind.clone());
+        self.costs.set_in_use(&in_use);
+        for kind in self.costs.uncalibrated() {
+            let Some(params) = params_of(&kind) else {
+                continue;
+            };
+            let costs = Arc::clone(&self.costs);
+            self.run_uncounted(move || {
+                let phc = hash_with(&params, "calibration")?;
+                for _ in 0..CALIBRATION_ROUNDS {
+                    let started = std::time::Instant::now();
+                    verify_with("calibration", &phc)?;
+                    costs.record(&kind, started.elapsed());
+                }
+                Ok::<_, Error>(())
+            })
+            .await??;
+        }
+        Ok(())
     }
 
     /// Jobs waiting plus running.
@@ -103,7 +172,40 @@ impl HashPool {
         self.run(move || verify_with(&password, &phc)).await?
     }
 
+    /// A password check: [`verify`](HashPool::verify), then, on the same thread, a wait
+    /// until the check has taken the padding target (see the module's docs). Its own time is
+    /// added to its kind's measurements.
+    pub(crate) async fn check(&self, password: String, phc: String) -> Result<bool, Error> {
+        let costs = Arc::clone(&self.costs);
+        self.run(move || {
+            let started = std::time::Instant::now();
+            let matched = verify_with(&password, &phc);
+            let spent = started.elapsed();
+            let kind = kind_of(&phc);
+            costs.add_in_use(kind);
+            costs.record(kind, spent);
+            if let Some(rest) = costs.target().checked_sub(spent) {
+                std::thread::sleep(rest);
+            }
+            matched
+        })
+        .await?
+    }
+
     async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let answer = self.run_uncounted(work).await;
+        if answer.is_ok() {
+            self.jobs.fetch_add(1, Ordering::Relaxed);
+        }
+        answer
+    }
+
+    /// [`run`](HashPool::run) without counting the job in [`jobs`](HashPool::jobs): for the
+    /// calibration, which is not a caller's work.
+    async fn run_uncounted<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
@@ -138,11 +240,123 @@ impl HashPool {
                 TrySendError::Disconnected(_) => Error::Hash("hashing threads stopped".into()),
             });
         }
-        self.jobs.fetch_add(1, Ordering::Relaxed);
         answer
             .await
             .map_err(|_| Error::Hash("hashing thread failed".into()))
     }
+}
+
+/// Verifications a kind of hash is measured with when first seen.
+const CALIBRATION_ROUNDS: usize = 3;
+
+/// Measurements kept per kind.
+const SAMPLES: usize = 32;
+
+/// The verification times of each kind of hash, and which kinds are in use.
+#[derive(Default)]
+struct Costs {
+    inner: Mutex<CostsInner>,
+}
+
+#[derive(Default)]
+struct CostsInner {
+    in_use: HashSet<String>,
+    samples: HashMap<String, VecDeque<Duration>>,
+}
+
+impl Costs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CostsInner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_in_use(&self, kinds: &[String]) {
+        let mut inner = self.lock();
+        inner.in_use = kinds.iter().cloned().collect();
+        let CostsInner { in_use, samples } = &mut *inner;
+        samples.retain(|kind, _| in_use.contains(kind));
+    }
+
+    fn add_in_use(&self, kind: &str) {
+        let mut inner = self.lock();
+        if !inner.in_use.contains(kind) {
+            inner.in_use.insert(kind.to_owned());
+        }
+    }
+
+    fn uncalibrated(&self) -> Vec<String> {
+        let inner = self.lock();
+        inner
+            .in_use
+            .iter()
+            .filter(|kind| {
+                inner
+                    .samples
+                    .get(*kind)
+                    .is_none_or(|s| s.len() < CALIBRATION_ROUNDS)
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn record(&self, kind: &str, spent: Duration) {
+        let mut inner = self.lock();
+        if !inner.in_use.contains(kind) {
+            return;
+        }
+        let samples = inner.samples.entry(kind.to_owned()).or_default();
+        if samples.len() == SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(spent);
+    }
+
+    /// The 90th percentile of the dearest kind in use.
+    fn target(&self) -> Duration {
+        let inner = self.lock();
+        inner
+            .in_use
+            .iter()
+            .filter_map(|kind| inner.samples.get(kind))
+            .filter(|samples| !samples.is_empty())
+            .map(|samples| {
+                let mut sorted: Vec<Duration> = samples.iter().copied().collect();
+                sorted.sort_unstable();
+                sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)]
+            })
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+/// A PHC string up to its salt: `$argon2id$v=19$m=19456,t=2,p=1`, what tells the cost.
+fn kind_of(phc: &str) -> &str {
+    // `$alg[$v=..]$params$salt$hash`: cut the last two fields.
+    let mut end = phc.len();
+    for _ in 0..2 {
+        end = phc[..end].rfind('$').unwrap_or(0);
+    }
+    &phc[..end]
+}
+
+/// The Argon2 parameters a kind names, when it names them all.
+fn params_of(kind: &str) -> Option<Params> {
+    let fields = kind.split('$').find(|field| field.starts_with("m="))?;
+    let mut m = None;
+    let mut t = None;
+    let mut p = None;
+    for pair in fields.split(',') {
+        let (name, value) = pair.split_once('=')?;
+        let value: u32 = value.parse().ok()?;
+        match name {
+            "m" => m = Some(value),
+            "t" => t = Some(value),
+            "p" => p = Some(value),
+            _ => {}
+        }
+    }
+    Params::new(m?, t?, p?, None).ok()
 }
 
 pub(crate) fn argon2_params(params: HashParams) -> Result<Params, Error> {
@@ -312,6 +526,66 @@ mod tests {
         let ours = hash_with(&argon2_params(CHEAP).unwrap(), "secret").unwrap();
         assert_eq!(ours.len(), theirs.len(), "{ours} vs {theirs}");
         assert!(ours.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{ours}");
+    }
+
+    #[test]
+    fn kinds_are_phc_strings_up_to_the_salt() {
+        let phc = hash_with(&argon2_params(CHEAP).unwrap(), "x").unwrap();
+        assert_eq!(kind_of(&phc), "$argon2id$v=19$m=1024,t=1,p=1");
+        assert_eq!(
+            kind_of("$argon2id$m=64,t=1,p=1$c2FsdA$aGFzaA"),
+            "$argon2id$m=64,t=1,p=1"
+        );
+        let params = params_of("$argon2id$v=19$m=1024,t=1,p=1").unwrap();
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (1024, 1, 1)
+        );
+        assert!(params_of("$argon2id$v=19").is_none());
+        assert!(params_of("garbage").is_none());
+    }
+
+    #[test]
+    fn the_target_is_the_dearest_kind_in_use() {
+        let costs = Costs::default();
+        costs.set_in_use(&["cheap".into(), "dear".into()]);
+        for ms in 1..=10 {
+            costs.record("cheap", Duration::from_millis(ms));
+            costs.record("dear", Duration::from_millis(10 * ms));
+        }
+        assert_eq!(costs.target(), Duration::from_millis(100));
+        costs.record("gone", Duration::from_secs(9));
+        assert_eq!(costs.target(), Duration::from_millis(100), "not in use");
+        costs.set_in_use(&["cheap".into()]);
+        assert_eq!(costs.target(), Duration::from_millis(10));
+        assert_eq!(costs.uncalibrated(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn checks_of_a_cheap_hash_are_padded_to_the_dearest_in_use() {
+        let pool = HashPool::new(CHEAP, 1, 4).unwrap();
+        let dear = HashParams {
+            memory_kib: 8192,
+            iterations: 3,
+            parallelism: 1,
+        };
+        let dear_phc = hash_with(&argon2_params(dear).unwrap(), "secret").unwrap();
+        let cheap_phc = pool.hash("secret".into()).await.unwrap();
+        pool.use_kinds(vec![kind_of(&dear_phc).to_owned()])
+            .await
+            .unwrap();
+        let target = pool.padding_target();
+        assert!(target > Duration::ZERO);
+        let started = std::time::Instant::now();
+        assert!(!pool.check("wrong".into(), cheap_phc.clone()).await.unwrap());
+        assert!(
+            started.elapsed() >= target,
+            "{:?} < {target:?}",
+            started.elapsed()
+        );
+        assert!(pool.check("secret".into(), cheap_phc).await.unwrap());
+        assert!(pool.needs_rehash(&dear_phc));
+        assert!(!pool.needs_rehash(&pool.hash("x".into()).await.unwrap()));
     }
 
     #[test]

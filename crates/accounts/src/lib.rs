@@ -6,14 +6,20 @@
 //!
 //! * users with case-insensitively unique names and Argon2id password hashes (PHC strings,
 //!   OWASP parameters by default, NFKC-normalised passwords);
-//! * authentication by password (Basic), `7T:` ticket, `8A:` token or browser session, with a
-//!   dummy verification for unknown users so timing does not reveal them, and failures slowed
-//!   per client address and per username without ever refusing the right password;
+//! * authentication by password (Basic), `7T:` ticket, `8A:` token or browser session; an
+//!   unknown user answered as a known one with a wrong password, in the same time, whatever
+//!   Argon2 parameters the stored hashes carry (every password check is padded to the
+//!   dearest kind in use); a hash of another cost re-hashed on the next right password;
+//! * guessing limits taken atomically in the store before any hash is compared ([`Attempt`]):
+//!   per username for password checks, per client address (checks spaced once an address
+//!   has failed too often), per user and credential for the change; usable without local
+//!   users, for the upstream mode;
 //! * tickets, tokens and sessions of 256 random bits, stored only as SHA-256 digests, expiring
 //!   and revocable; XSRF tokens signed with a server secret kept in the store;
-//! * the password change of SPEC §4: throttling of wrong old passwords (escalating, shared by
-//!   all instances through the store), the [`Policy`], and one transaction that swaps the hash
+//! * the password change of SPEC §4: the change throttle (escalating, shared by all
+//!   instances through the store), the [`Policy`], and one transaction that swaps the hash
 //!   only if it is still the verified one and revokes the user's other credentials;
+//! * usernames checked against RFC 8265's UsernameCaseMapped profile when added;
 //! * audit events (who, what, when, from where, outcome; never a secret).
 //!
 //! Argon2 runs on a bounded pool of dedicated threads, never on the async workers; a full
@@ -27,7 +33,7 @@
 //! # Example
 //!
 //! ```
-//! use agentgate_accounts::{Accounts, ChangeOutcome, Client, Config, Credential, HashParams, Via};
+//! use agentgate_accounts::{Accounts, ChangeOutcome, Config, Credential, HashParams, Via};
 //! use agentgate_accounts::PolicyViolation;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -41,21 +47,21 @@
 //!
 //! let ticket = accounts.issue_ticket("alice", None).await?;
 //! assert!(ticket.starts_with("7T:"));
-//! let client = Client::default();
-//! let alice = accounts.authenticate(Credential::Ticket(&ticket), &client).await?;
+//! let client = Some("192.0.2.7".parse().unwrap()); // the caller's address
+//! let alice = accounts.authenticate(Credential::Ticket(&ticket), client).await?;
 //! assert_eq!((alice.username.as_str(), alice.via), ("Alice", Via::Ticket));
 //!
-//! let outcome = accounts.change_password(&alice, "wrong", "Tr0ub4dor&3 kettle", &client).await?;
+//! let outcome = accounts.change_password(&alice, "wrong", "Tr0ub4dor&3 kettle", client).await?;
 //! assert_eq!(outcome, ChangeOutcome::OldPasswordMismatch);
-//! let outcome = accounts.change_password(&alice, "correct horse battery staple", "short", &client).await?;
+//! let outcome = accounts.change_password(&alice, "correct horse battery staple", "short", client).await?;
 //! assert_eq!(outcome, ChangeOutcome::Refused(PolicyViolation::TooShort { min: 8 }));
 //! let outcome = accounts
-//!     .change_password(&alice, "correct horse battery staple", "Tr0ub4dor&3 kettle", &client)
+//!     .change_password(&alice, "correct horse battery staple", "Tr0ub4dor&3 kettle", client)
 //!     .await?;
 //! assert_eq!(outcome, ChangeOutcome::Changed);
 //!
 //! let basic = Credential::Basic { username: "ALICE", password: "Tr0ub4dor&3 kettle" };
-//! assert_eq!(accounts.authenticate(basic, &client).await?.via, Via::Password);
+//! assert_eq!(accounts.authenticate(basic, client).await?.via, Via::Password);
 //! # Ok::<_, agentgate_accounts::Error>(())
 //! # }).unwrap();
 //! ```
@@ -76,17 +82,32 @@
 //! suite checks ours against a freshly built `argon2::Argon2::default()` and verifies (then
 //! upgrades) a foreign, weaker PHC string, which is what keeps stored hashes portable.
 
+/// Runs `$body` with `$store` bound to whichever [`store::Store`] the accounts' backend
+/// holds: the one place that dispatches between SQLite and PostgreSQL.
+macro_rules! with_store {
+    ($accounts:expr, $store:ident => $body:expr) => {
+        match &$accounts.inner.backend {
+            $crate::accounts::Backend::Sqlite($store) => $body,
+            $crate::accounts::Backend::Postgres($store) => $body,
+        }
+    };
+}
+
 mod accounts;
+mod clock;
 mod config;
 mod error;
 mod hashing;
+mod limits;
 mod policy;
 mod secret;
 pub mod store;
+mod username;
 
-pub use accounts::{
-    Accounts, ChangeOutcome, Client, Credential, Identity, NewSession, UserSummary, Via,
-};
-pub use config::{Config, HashParams, Policy, ThrottleConfig};
+pub use accounts::{Accounts, ChangeOutcome, Credential, Identity, NewSession, UserSummary, Via};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, HashParams, Policy, SpacingConfig, ThrottleConfig};
 pub use error::Error;
+pub use limits::{Attempt, ChangeKey, Limit};
 pub use policy::PolicyViolation;
+pub use username::{RefusedKind, UsernameProblem};

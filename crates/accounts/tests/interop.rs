@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use agentgate_accounts::{Accounts, Client, Config, Credential};
+use agentgate_accounts::{Accounts, Config, Credential};
 
 const PASSWORD: &str = "Grüße aus Köln, 2026!";
 
@@ -89,14 +89,14 @@ async fn phc_strings_verify_across_implementations_both_ways() {
             .await
             .unwrap();
     }
-    let client = Client::default();
+    let client = None;
     let identity = accounts
         .authenticate(
             Credential::Basic {
                 username: "interop",
                 password: PASSWORD,
             },
-            &client,
+            client,
         )
         .await;
     assert!(identity.is_ok(), "agentgate refused libargon2's hash");
@@ -106,7 +106,7 @@ async fn phc_strings_verify_across_implementations_both_ways() {
                 username: "interop",
                 password: "wrong",
             },
-            &client,
+            client,
         )
         .await;
     assert!(wrong.is_err());

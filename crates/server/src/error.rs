@@ -369,9 +369,21 @@ impl From<agentgate_accounts::Error> for ApiError {
         use agentgate_accounts::Error as E;
         match e {
             E::Unauthorized | E::UnknownUser => ApiError::Unauthorized,
+            E::Throttled {
+                retry_after, until, ..
+            } => ApiError::Throttled { retry_after, until },
             E::Busy { retry_after } => ApiError::Busy { retry_after },
             E::Unavailable(_) => ApiError::StoreUnavailable,
-            other => {
+            // What only administration meets, and the store's and hashing's own failures,
+            // are bugs or incidents on a request's path: logged, and 500.
+            other @ (E::UserExists
+            | E::InvalidUsername(_)
+            | E::UserDisabled
+            | E::TtlTooLong { .. }
+            | E::Policy(_)
+            | E::Store(_)
+            | E::InvalidDatabaseUrl(_)
+            | E::Hash(_)) => {
                 tracing::error!(error = %other, "accounts failure");
                 ApiError::Internal
             }

@@ -1,16 +1,21 @@
 //! Where accounts live: the [`Store`] trait and its SQLite and PostgreSQL implementations.
 //!
-//! Everything that matters (users, hashes, credential digests, throttle counters, audit
+//! Everything that matters (users, hashes, credential digests, throttle counts, audit
 //! events, the server secret) is in the store, so several instances on one PostgreSQL answer
 //! alike. The policy decisions are made by [`Accounts`](crate::Accounts); a store only keeps
 //! data and the atomicity each method promises.
+//!
+//! Each backend is one module of ordinary methods with its SQL written out
+//! ([`sqlite`](SqliteStore), [`postgres`](PgStore)); the schema comes from embedded
+//! migrations (`migrations/sqlite`, `migrations/postgres`) run by `sqlx::migrate!`.
 
 use std::future::Future;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{Error, ThrottleConfig, UserSummary};
+use crate::{Error, PolicyViolation, UserSummary};
 
+mod migrate;
 mod postgres;
 mod sqlite;
 
@@ -33,9 +38,10 @@ pub use sqlite::SqliteStore;
 /// Credentials are passed as their SHA-256 digests; a store never sees a secret in clear,
 /// and must never log what it is given.
 pub trait Store: Send + Sync + 'static {
-    /// Brings the schema up to date: applies, in order, each migration not yet recorded in
-    /// `schema_migrations`, each in its own transaction together with its record. Safe to run
-    /// from several instances at once and again on every start.
+    /// Brings the schema up to date with the embedded migrations (`sqlx::migrate!`), each in
+    /// its own transaction together with its record in `_sqlx_migrations`. A database
+    /// created before those (its record in `schema_migrations`, version 1) is taken over as
+    /// it is. Safe to run from several instances at once and again on every start.
     ///
     /// # Errors
     ///
@@ -92,6 +98,14 @@ pub trait Store: Send + Sync + 'static {
     /// As described on the trait.
     fn list_users(&self) -> impl Future<Output = Result<Vec<UserSummary>, Error>> + Send;
 
+    /// The distinct hash kinds in use: each stored PHC string up to its salt
+    /// (`$argon2id$v=19$m=19456,t=2,p=1`), once.
+    ///
+    /// # Errors
+    ///
+    /// As described on the trait.
+    fn hash_kinds(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+
     /// Sets or clears the disabled flag; `Ok(false)` when there is no such user.
     ///
     /// # Errors
@@ -103,13 +117,40 @@ pub trait Store: Send + Sync + 'static {
         disabled: bool,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// Removes a user with, atomically, its credentials and its password throttle state;
-    /// `Ok(false)` when there is no such user. Audit events stay.
+    /// Removes a user with, atomically, its credentials and the throttle counts that belong
+    /// to it (`user_id`); `Ok(false)` when there is no such user. Audit events stay.
     ///
     /// # Errors
     ///
     /// As described on the trait.
     fn remove_user(&self, username_key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// An operator sets a password, in one transaction: the user's hash is replaced whatever
+    /// it was, every credential of the user is deleted, the throttle counts that belong to the
+    /// user and the one under `reset.guess_key` are deleted, `reset.audit` is recorded.
+    /// `Ok(false)` when there is no such user, and nothing was written.
+    ///
+    /// # Errors
+    ///
+    /// As described on the trait; on error nothing was changed.
+    fn reset_password(
+        &self,
+        reset: &PasswordReset<'_>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Replaces a user's hash with `new_hash` only if it still is `expected_hash` (a
+    /// compare-and-swap; the password stays the same, only its hash's cost changes).
+    /// `Ok(false)` when it was not.
+    ///
+    /// # Errors
+    ///
+    /// As described on the trait.
+    fn rehash(
+        &self,
+        user_id: i64,
+        expected_hash: &str,
+        new_hash: &str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Stores a ticket, token or session digest. May drop the user's expired credentials in
     /// passing.
@@ -146,7 +187,7 @@ pub trait Store: Send + Sync + 'static {
         digest: &[u8],
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// The failure history under `key`, if any.
+    /// The count under `key`, if any.
     ///
     /// # Errors
     ///
@@ -156,33 +197,46 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> impl Future<Output = Result<Option<ThrottleState>, Error>> + Send;
 
-    /// Counts one more failure under `key` at `now` by `rule` and returns the new state,
-    /// together with `audit` when given. Atomic: the read of the old state, the write of the
-    /// new and the audit event happen in one transaction holding the row, so failures
-    /// reported concurrently, by any number of instances, all count.
+    /// Reads the count under `key` ([`ThrottleState::NONE`] when there is none), calls
+    /// `update` with it and stores what it returns (nothing when it returns `None`), with
+    /// `user_id` as the count's owner. Returns the state read and the state written.
+    ///
+    /// Atomic: the row is held from the read until the commit (PostgreSQL locks it; SQLite
+    /// holds the database's write lock), so updates under one key from any number of tasks
+    /// and instances queue, and each sees the one before it. This is what lets a check take
+    /// its place in a count before it compares a hash.
     ///
     /// # Errors
     ///
-    /// As described on the trait; on error nothing was counted.
-    fn record_failure(
+    /// As described on the trait; on error nothing was written.
+    fn update_throttle<F>(
         &self,
         key: &str,
-        rule: &ThrottleConfig,
-        now: SystemTime,
-        audit: Option<&AuditEvent<'_>>,
-    ) -> impl Future<Output = Result<ThrottleState, Error>> + Send;
+        user_id: Option<i64>,
+        update: F,
+    ) -> impl Future<Output = Result<(ThrottleState, Option<ThrottleState>), Error>> + Send
+    where
+        F: FnOnce(&ThrottleState) -> Option<ThrottleState> + Send;
 
-    /// Forgets the failures under `key`.
+    /// Forgets the count under `key`.
     ///
     /// # Errors
     ///
     /// As described on the trait.
-    fn reset_throttle(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    fn clear_throttle(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Forgets every count whose last failure and wait both ended before `horizon`.
+    ///
+    /// # Errors
+    ///
+    /// As described on the trait.
+    fn purge_throttle(&self, horizon: SystemTime)
+    -> impl Future<Output = Result<(), Error>> + Send;
 
     /// The password change, in one transaction: replaces the user's hash only if it still is
     /// `change.expected_hash` and the user is not disabled (a compare-and-swap), then deletes
     /// every credential of the user except `change.keep_credential`, deletes the throttle
-    /// state under `change.throttle_key` and records `change.audit`.
+    /// count under `change.throttle_key` and records `change.audit`.
     ///
     /// Returns `Ok(true)` once all of it is committed (durably, on SQLite with
     /// `synchronous=FULL`), `Ok(false)` when the compare failed (a concurrent change won) and
@@ -291,24 +345,114 @@ pub struct CredentialMatch {
     pub user: UserRecord,
 }
 
-/// Failures remembered under one key.
+/// A count of failures under one key, with the wait it calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleState {
-    /// Failures counted in the current window.
+    /// Places held in the current window: failures, and checks not settled yet.
     pub failures: u32,
-    /// The latest one.
+    /// When the latest place was taken.
     pub last_failure: SystemTime,
-    /// Until when the caller has to wait; the epoch when not at all.
+    /// Until when the caller has to wait (for a spaced count: the latest slot handed out);
+    /// the epoch when not at all.
     pub locked_until: SystemTime,
 }
 
 impl ThrottleState {
     /// No history.
-    pub(crate) const NONE: ThrottleState = ThrottleState {
+    pub const NONE: ThrottleState = ThrottleState {
         failures: 0,
         last_failure: UNIX_EPOCH,
         locked_until: UNIX_EPOCH,
     };
+}
+
+/// What an audit event records as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// `user-add`: an operator added a user.
+    UserAdd,
+    /// `user-disable`: an operator disabled or enabled a user.
+    UserDisable,
+    /// `user-remove`: an operator removed a user.
+    UserRemove,
+    /// `user-passwd`: an operator set a user's password.
+    UserPasswd,
+    /// `ticket-issue`: a ticket was issued.
+    TicketIssue,
+    /// `token-issue`: a token was issued.
+    TokenIssue,
+    /// `login`: a browser login.
+    Login,
+    /// `change-password`: a user changed (or tried to change) its own password.
+    ChangePassword,
+}
+
+impl AuditAction {
+    /// The name stored in the `action` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::UserAdd => "user-add",
+            AuditAction::UserDisable => "user-disable",
+            AuditAction::UserRemove => "user-remove",
+            AuditAction::UserPasswd => "user-passwd",
+            AuditAction::TicketIssue => "ticket-issue",
+            AuditAction::TokenIssue => "token-issue",
+            AuditAction::Login => "login",
+            AuditAction::ChangePassword => "change-password",
+        }
+    }
+}
+
+/// How an audited action went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// `added`
+    Added,
+    /// `disabled`
+    Disabled,
+    /// `enabled`
+    Enabled,
+    /// `removed`
+    Removed,
+    /// `password-set`
+    PasswordSet,
+    /// `issued`
+    Issued,
+    /// `session-opened`
+    SessionOpened,
+    /// `unauthorized`: a wrong password or an unknown user.
+    Unauthorized,
+    /// `throttled`: refused while a limit made the caller wait.
+    Throttled,
+    /// `changed`
+    Changed,
+    /// `old-password-mismatch`
+    OldPasswordMismatch,
+    /// The policy's reason code, `password-too-short` and so on.
+    Refused(PolicyViolation),
+    /// `lost-race`: the old password was right, a concurrent change was faster.
+    LostRace,
+}
+
+impl AuditOutcome {
+    /// The name stored in the `outcome` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Added => "added",
+            AuditOutcome::Disabled => "disabled",
+            AuditOutcome::Enabled => "enabled",
+            AuditOutcome::Removed => "removed",
+            AuditOutcome::PasswordSet => "password-set",
+            AuditOutcome::Issued => "issued",
+            AuditOutcome::SessionOpened => "session-opened",
+            AuditOutcome::Unauthorized => "unauthorized",
+            AuditOutcome::Throttled => "throttled",
+            AuditOutcome::Changed => "changed",
+            AuditOutcome::OldPasswordMismatch => "old-password-mismatch",
+            AuditOutcome::Refused(violation) => violation.reason(),
+            AuditOutcome::LostRace => "lost-race",
+        }
+    }
 }
 
 /// One audit event. Never carries a secret.
@@ -320,10 +464,10 @@ pub struct AuditEvent<'a> {
     pub user_id: Option<i64>,
     /// The name the caller gave.
     pub username: &'a str,
-    /// What: `change-password`, `login`, `user-add`, ...
-    pub action: &'a str,
-    /// How it went: `changed`, `old-password-mismatch`, `password-too-weak`, ...
-    pub outcome: &'a str,
+    /// What.
+    pub action: AuditAction,
+    /// How it went.
+    pub outcome: AuditOutcome,
     /// From where.
     pub client: Option<IpAddr>,
 }
@@ -339,17 +483,24 @@ pub struct PasswordChange<'a> {
     pub new_hash: &'a str,
     /// The caller's own ticket, token or session, which stays valid.
     pub keep_credential: Option<i64>,
-    /// The password throttle state to reset.
+    /// The change throttle count to clear: the caller's.
     pub throttle_key: &'a str,
     /// Recorded in the same transaction; its `at` is the new `changed_at`.
     pub audit: AuditEvent<'a>,
 }
 
-/// One embedded migration.
-pub(crate) struct Migration {
-    pub(crate) version: i64,
-    pub(crate) name: &'static str,
-    pub(crate) sql: &'static str,
+/// What [`Store::reset_password`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordReset<'a> {
+    /// Whose password: the user's key.
+    pub username_key: &'a str,
+    /// The new PHC string.
+    pub new_hash: &'a str,
+    /// The guessing count under the user's name, which has no owner.
+    pub guess_key: &'a str,
+    /// Recorded in the same transaction (its `user_id` filled in); its `at` is the new
+    /// `changed_at`.
+    pub audit: AuditEvent<'a>,
 }
 
 pub(crate) fn to_millis(time: SystemTime) -> i64 {
@@ -363,385 +514,9 @@ pub(crate) fn from_millis(millis: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
 }
 
-/// The bodies of [`Store`] for both backends. The SQL is written once in the dialect they
-/// share (`$n` parameters, `ON CONFLICT`, `RETURNING`); sqlx's generic executor bounds would
-/// cost more lines than this macro does.
-macro_rules! impl_store {
-    ($store:ty, $row:ty, $conn:ty, $migrations:expr, $migration_lock:expr) => {
-        impl $crate::store::Store for $store {
-            async fn migrate(&self) -> Result<(), Error> {
-                let lock: Option<&str> = $migration_lock;
-                let migrations: &[$crate::store::Migration] = $migrations;
-                let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                if let Some(lock) = lock {
-                    sqlx::query(lock).execute(&mut *tx).await.map_err(Error::from_sqlx)?;
-                }
-                // `Executor::execute` rather than `RawSql::execute`, whose future the compiler
-                // cannot prove `Send` for every lifetime.
-                sqlx::Executor::execute(
-                    &mut *tx,
-                    sqlx::raw_sql(
-                        "CREATE TABLE IF NOT EXISTS schema_migrations (\
-                            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-                    ),
-                )
-                .await
-                .map_err(Error::from_sqlx)?;
-                tx.commit().await.map_err(Error::from_sqlx)?;
-                for migration in migrations {
-                    let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                    if let Some(lock) = lock {
-                        sqlx::query(lock).execute(&mut *tx).await.map_err(Error::from_sqlx)?;
-                    }
-                    // Claiming the version first makes this transaction a writer from its first
-                    // statement: a concurrent migrator waits here, then finds it applied.
-                    let claimed = sqlx::query(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT (version) DO NOTHING",
-                    )
-                    .bind(migration.version)
-                    .bind(migration.name)
-                    .bind($crate::store::to_millis(std::time::SystemTime::now()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?
-                    .rows_affected();
-                    if claimed == 1 {
-                        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(migration.sql))
-                            .await
-                            .map_err(Error::from_sqlx)?;
-                        tx.commit().await.map_err(Error::from_sqlx)?;
-                        tracing::info!(version = migration.version, name = migration.name, "applied migration");
-                    } else {
-                        tx.rollback().await.map_err(Error::from_sqlx)?;
-                    }
-                }
-                Ok(())
-            }
-
-            async fn ping(&self) -> Result<(), Error> {
-                sqlx::query("SELECT 1").execute(&self.pool).await.map_err(Error::from_sqlx)?;
-                Ok(())
-            }
-
-            async fn server_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, Error> {
-                sqlx::query("INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-                    .bind(candidate)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                let row = sqlx::query("SELECT secret FROM server_secret WHERE id = 1")
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                row.try_get("secret").map_err(Error::from_sqlx)
-            }
-
-            async fn insert_user(&self, user: &$crate::store::NewUser<'_>) -> Result<i64, Error> {
-                let at = $crate::store::to_millis(user.at);
-                let row = sqlx::query(
-                    "INSERT INTO users (username, username_key, hash, disabled, created_at, changed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                )
-                .bind(user.username)
-                .bind(user.username_key)
-                .bind(user.hash)
-                .bind(false)
-                .bind(at)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| match e.as_database_error() {
-                    Some(db) if db.is_unique_violation() => Error::UserExists,
-                    _ => Error::from_sqlx(e),
-                })?;
-                row.try_get("id").map_err(Error::from_sqlx)
-            }
-
-            async fn user_by_key(&self, username_key: &str) -> Result<Option<$crate::store::UserRecord>, Error> {
-                sqlx::query(
-                    "SELECT id, username, hash, disabled, changed_at FROM users WHERE username_key = $1",
-                )
-                .bind(username_key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(Error::from_sqlx)?
-                .map(|row| user_record(&row))
-                .transpose()
-            }
-
-            async fn user_by_id(&self, id: i64) -> Result<Option<$crate::store::UserRecord>, Error> {
-                sqlx::query("SELECT id, username, hash, disabled, changed_at FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?
-                    .map(|row| user_record(&row))
-                    .transpose()
-            }
-
-            async fn list_users(&self) -> Result<Vec<$crate::UserSummary>, Error> {
-                let rows = sqlx::query("SELECT username, disabled, changed_at FROM users ORDER BY username_key")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                rows.iter()
-                    .map(|row| {
-                        Ok($crate::UserSummary {
-                            username: row.try_get("username")?,
-                            disabled: row.try_get("disabled")?,
-                            changed_at: $crate::store::from_millis(row.try_get("changed_at")?),
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()
-                    .map_err(Error::from_sqlx)
-            }
-
-            async fn set_disabled(&self, username_key: &str, disabled: bool) -> Result<bool, Error> {
-                let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username_key = $1")
-                    .bind(username_key)
-                    .bind(disabled)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn remove_user(&self, username_key: &str) -> Result<bool, Error> {
-                let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                let Some(row) = sqlx::query("DELETE FROM users WHERE username_key = $1 RETURNING id")
-                    .bind(username_key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?
-                else {
-                    return Ok(false);
-                };
-                let id: i64 = row.try_get("id").map_err(Error::from_sqlx)?;
-                // The foreign key cascades too; this does not depend on it being enforced.
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-                    .bind($crate::accounts::change_throttle_key(id))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                tx.commit().await.map_err(Error::from_sqlx)?;
-                Ok(true)
-            }
-
-            async fn insert_credential(&self, credential: &$crate::store::NewCredential<'_>) -> Result<(), Error> {
-                let created_at = $crate::store::to_millis(credential.created_at);
-                let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                sqlx::query(
-                    "INSERT INTO credentials (user_id, kind, digest, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(credential.user_id)
-                .bind(credential.kind.as_str())
-                .bind(credential.digest)
-                .bind(created_at)
-                .bind($crate::store::to_millis(credential.expires_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::from_sqlx)?;
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND expires_at <= $2")
-                    .bind(credential.user_id)
-                    .bind(created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                tx.commit().await.map_err(Error::from_sqlx)
-            }
-
-            async fn find_credential(
-                &self,
-                kind: $crate::store::CredentialKind,
-                digest: &[u8],
-                now: std::time::SystemTime,
-            ) -> Result<Option<$crate::store::CredentialMatch>, Error> {
-                let row = sqlx::query(
-                    "SELECT c.id AS credential_id, u.id, u.username, u.hash, u.disabled, u.changed_at \
-                     FROM credentials c JOIN users u ON u.id = c.user_id \
-                     WHERE c.digest = $1 AND c.kind = $2 AND c.expires_at > $3",
-                )
-                .bind(digest)
-                .bind(kind.as_str())
-                .bind($crate::store::to_millis(now))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(Error::from_sqlx)?;
-                let Some(row) = row else { return Ok(None) };
-                Ok(Some($crate::store::CredentialMatch {
-                    credential_id: row.try_get("credential_id").map_err(Error::from_sqlx)?,
-                    user: user_record(&row)?,
-                }))
-            }
-
-            async fn delete_credential(&self, kind: $crate::store::CredentialKind, digest: &[u8]) -> Result<bool, Error> {
-                let done = sqlx::query("DELETE FROM credentials WHERE digest = $1 AND kind = $2")
-                    .bind(digest)
-                    .bind(kind.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn throttle_state(&self, key: &str) -> Result<Option<$crate::store::ThrottleState>, Error> {
-                sqlx::query("SELECT failures, last_failure, locked_until FROM throttle WHERE throttle_key = $1")
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?
-                    .map(|row| throttle_state(&row))
-                    .transpose()
-            }
-
-            async fn record_failure(
-                &self,
-                key: &str,
-                rule: &$crate::ThrottleConfig,
-                now: std::time::SystemTime,
-                audit: Option<&$crate::store::AuditEvent<'_>>,
-            ) -> Result<$crate::store::ThrottleState, Error> {
-                let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                // A write first, which also locks the row (PostgreSQL) or the database
-                // (SQLite) until commit: concurrent failures queue here and each sees the
-                // previous one's count.
-                let row = sqlx::query(
-                    "INSERT INTO throttle (throttle_key, failures, last_failure, locked_until) \
-                     VALUES ($1, 0, 0, 0) \
-                     ON CONFLICT (throttle_key) DO UPDATE SET failures = throttle.failures \
-                     RETURNING failures, last_failure, locked_until",
-                )
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(Error::from_sqlx)?;
-                let state = rule.after_failure(&throttle_state(&row)?, now);
-                sqlx::query(
-                    "UPDATE throttle SET failures = $2, last_failure = $3, locked_until = $4 \
-                     WHERE throttle_key = $1",
-                )
-                .bind(key)
-                .bind(i64::from(state.failures))
-                .bind($crate::store::to_millis(state.last_failure))
-                .bind($crate::store::to_millis(state.locked_until))
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::from_sqlx)?;
-                if let Some(event) = audit {
-                    insert_audit(&mut *tx, event).await?;
-                }
-                if rand::random::<u8>() < 8 {
-                    // Now and then, forget histories nobody can still be waiting on.
-                    let horizon = (rule.window + rule.max_delay).max(std::time::Duration::from_secs(86_400));
-                    let cutoff = $crate::store::to_millis(now.checked_sub(horizon).unwrap_or(std::time::UNIX_EPOCH));
-                    sqlx::query("DELETE FROM throttle WHERE last_failure < $1 AND locked_until < $1")
-                        .bind(cutoff)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(Error::from_sqlx)?;
-                }
-                tx.commit().await.map_err(Error::from_sqlx)?;
-                Ok(state)
-            }
-
-            async fn reset_throttle(&self, key: &str) -> Result<(), Error> {
-                sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-                    .bind(key)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                Ok(())
-            }
-
-            async fn change_password(&self, change: &$crate::store::PasswordChange<'_>) -> Result<bool, Error> {
-                let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-                let swapped = sqlx::query(
-                    "UPDATE users SET hash = $1, changed_at = $2 \
-                     WHERE id = $3 AND hash = $4 AND disabled = $5",
-                )
-                .bind(change.new_hash)
-                .bind($crate::store::to_millis(change.audit.at))
-                .bind(change.user_id)
-                .bind(change.expected_hash)
-                .bind(false)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::from_sqlx)?
-                .rows_affected();
-                if swapped != 1 {
-                    tx.rollback().await.map_err(Error::from_sqlx)?;
-                    return Ok(false);
-                }
-                sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND id <> $2")
-                    .bind(change.user_id)
-                    .bind(change.keep_credential.unwrap_or(-1))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-                    .bind(change.throttle_key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                insert_audit(&mut *tx, &change.audit).await?;
-                tx.commit().await.map_err(Error::from_sqlx)?;
-                Ok(true)
-            }
-
-            async fn audit(&self, event: &$crate::store::AuditEvent<'_>) -> Result<(), Error> {
-                let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
-                insert_audit(&mut *conn, event).await
-            }
-        }
-
-        fn user_record(row: &$row) -> Result<$crate::store::UserRecord, Error> {
-            let record = (|| {
-                Ok::<_, sqlx::Error>($crate::store::UserRecord {
-                    id: row.try_get("id")?,
-                    username: row.try_get("username")?,
-                    hash: row.try_get("hash")?,
-                    disabled: row.try_get("disabled")?,
-                    changed_at: $crate::store::from_millis(row.try_get("changed_at")?),
-                })
-            })();
-            record.map_err(Error::from_sqlx)
-        }
-
-        fn throttle_state(row: &$row) -> Result<$crate::store::ThrottleState, Error> {
-            let state = (|| {
-                let failures: i64 = row.try_get("failures")?;
-                Ok::<_, sqlx::Error>($crate::store::ThrottleState {
-                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                    last_failure: $crate::store::from_millis(row.try_get("last_failure")?),
-                    locked_until: $crate::store::from_millis(row.try_get("locked_until")?),
-                })
-            })();
-            state.map_err(Error::from_sqlx)
-        }
-
-        async fn insert_audit(conn: &mut $conn, event: &$crate::store::AuditEvent<'_>) -> Result<(), Error> {
-            sqlx::query(
-                "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind($crate::store::to_millis(event.at))
-            .bind(event.user_id)
-            .bind(event.username)
-            .bind(event.action)
-            .bind(event.outcome)
-            .bind(event.client.map(|address| address.to_string()))
-            .execute(conn)
-            .await
-            .map_err(Error::from_sqlx)?;
-            Ok(())
-        }
-    };
-}
-
-pub(crate) use impl_store;
+/// A stored PHC string up to its salt, in SQL both backends read alike: the output and the
+/// salt are base64 without padding, so trimming those characters and one `$`, twice, leaves
+/// `$argon2id$v=19$m=..,t=..,p=..`.
+const HASH_KIND_SQL: &str = "SELECT DISTINCT rtrim(rtrim(rtrim(rtrim(hash, \
+     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), '$'), \
+     'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), '$') FROM users";

@@ -1,23 +1,24 @@
 //! The embedded default: one SQLite file (or memory, for `agentgate demo`).
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use sqlx::migrate::MigrateError;
 
 use sqlx::Row as _;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 
-use crate::store::{Migration, impl_store};
-use crate::{Config, Error};
+use crate::store::migrate::{self, BASELINE_VERSION};
+use crate::store::{
+    AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
+    PasswordChange, PasswordReset, Store, ThrottleState, UserRecord, from_millis, to_millis,
+};
+use crate::{Config, Error, UserSummary};
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
-
-/// The [`Store`](crate::store::Store) on SQLite.
+/// The [`Store`](Store) on SQLite.
 ///
 /// A file is created with its schema on first use, in WAL mode with `synchronous=FULL`, so a
 /// committed change survives a power cut. Writers queue on the database lock for up to the
@@ -32,7 +33,7 @@ impl SqliteStore {
     /// `sqlite:file.db` or `sqlite::memory:`. An in-memory database lives in one connection
     /// that is never closed, so it lasts as long as the store.
     ///
-    /// Does not migrate; see [`Store::migrate`](crate::store::Store::migrate).
+    /// Does not migrate; see [`Store::migrate`](Store::migrate).
     ///
     /// # Errors
     ///
@@ -68,16 +69,475 @@ impl SqliteStore {
             .map_err(Error::from_sqlx)?;
         Ok(SqliteStore { pool })
     }
+
+    /// A database made before `sqlx::migrate!` recorded its first migration in
+    /// `schema_migrations`; the same record goes into `_sqlx_migrations`, so the migrator
+    /// takes the schema as it is and goes on from there. Openers racing here queue on the
+    /// write lock (or are told SQLite is busy, and try again).
+    async fn adopt_schema_migrations(&self) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let recorded: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+             WHERE type = 'table' AND name = 'schema_migrations')",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?;
+        if recorded {
+            let applied: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM schema_migrations WHERE version = $1")
+                    .bind(BASELINE_VERSION)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(Error::from_sqlx)?;
+            if applied == 1 {
+                // The table as sqlx creates it (sqlx-sqlite 0.8, `ensure_migrations_table`).
+                sqlx::query(
+                    "CREATE TABLE IF NOT EXISTS _sqlx_migrations (\
+                        version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+                        installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+                        success BOOLEAN NOT NULL, checksum BLOB NOT NULL, \
+                        execution_time BIGINT NOT NULL)",
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::from_sqlx)?;
+                sqlx::query(
+                    "INSERT INTO _sqlx_migrations \
+                     (version, description, success, checksum, execution_time) \
+                     VALUES ($1, 'initial', TRUE, $2, 0) ON CONFLICT (version) DO NOTHING",
+                )
+                .bind(BASELINE_VERSION)
+                .bind(migrate::baseline_checksum(&migrate::SQLITE))
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::from_sqlx)?;
+            }
+        }
+        tx.commit().await.map_err(Error::from_sqlx)
+    }
 }
 
 fn is_in_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
-impl_store!(
-    SqliteStore,
-    sqlx::sqlite::SqliteRow,
-    sqlx::SqliteConnection,
-    MIGRATIONS,
-    None
-);
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), Error> {
+        self.adopt_schema_migrations().await?;
+        let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
+        // SQLite has no lock a migrator could hold across its transactions, so processes
+        // creating one new file together may both try a migration: the second fails (the
+        // tables exist), finds the first one's record and goes on.
+        for _ in 0..=migrate::SQLITE.iter().count() {
+            match migrate::SQLITE.run_direct(&mut *conn).await {
+                Err(MigrateError::ExecuteMigration(e, version)) => {
+                    if !is_applied(&mut conn, version).await? {
+                        return Err(Error::from_sqlx(e));
+                    }
+                    tracing::debug!(version, "migration applied by another opener");
+                }
+                result => return result.map_err(migrate::from_migrate),
+            }
+        }
+        Err(Error::Store(sqlx::Error::Protocol(
+            "migrations kept failing while others applied them".into(),
+        )))
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn server_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, Error> {
+        sqlx::query(
+            "INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::from_sqlx)?;
+        sqlx::query_scalar("SELECT secret FROM server_secret WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)
+    }
+
+    async fn insert_user(&self, user: &NewUser<'_>) -> Result<i64, Error> {
+        sqlx::query_scalar(
+            "INSERT INTO users (username, username_key, hash, disabled, created_at, changed_at) \
+             VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id",
+        )
+        .bind(user.username)
+        .bind(user.username_key)
+        .bind(user.hash)
+        .bind(to_millis(user.at))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => Error::UserExists,
+            _ => Error::from_sqlx(e),
+        })
+    }
+
+    async fn user_by_key(&self, username_key: &str) -> Result<Option<UserRecord>, Error> {
+        sqlx::query(
+            "SELECT id, username, hash, disabled, changed_at FROM users WHERE username_key = $1",
+        )
+        .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::from_sqlx)?
+        .map(|row| user_record(&row))
+        .transpose()
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, Error> {
+        sqlx::query("SELECT id, username, hash, disabled, changed_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?
+            .map(|row| user_record(&row))
+            .transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserSummary>, Error> {
+        let rows =
+            sqlx::query("SELECT username, disabled, changed_at FROM users ORDER BY username_key")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(Error::from_sqlx)?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    username: row.try_get("username")?,
+                    disabled: row.try_get("disabled")?,
+                    changed_at: from_millis(row.try_get("changed_at")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Error::from_sqlx)
+    }
+
+    async fn hash_kinds(&self) -> Result<Vec<String>, Error> {
+        sqlx::query_scalar(HASH_KIND_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)
+    }
+
+    async fn set_disabled(&self, username_key: &str, disabled: bool) -> Result<bool, Error> {
+        let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username_key = $1")
+            .bind(username_key)
+            .bind(disabled)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn remove_user(&self, username_key: &str) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let id: Option<i64> =
+            sqlx::query_scalar("DELETE FROM users WHERE username_key = $1 RETURNING id")
+                .bind(username_key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::from_sqlx)?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        // The foreign key cascades too; this does not depend on it being enforced.
+        for sql in [
+            "DELETE FROM credentials WHERE user_id = $1",
+            "DELETE FROM throttle WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::from_sqlx)?;
+        }
+        tx.commit().await.map_err(Error::from_sqlx)?;
+        Ok(true)
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset<'_>) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET hash = $1, changed_at = $2 WHERE username_key = $3 RETURNING id",
+        )
+        .bind(reset.new_hash)
+        .bind(to_millis(reset.audit.at))
+        .bind(reset.username_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        sqlx::query("DELETE FROM throttle WHERE user_id = $1 OR throttle_key = $2")
+            .bind(id)
+            .bind(reset.guess_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        let audit = AuditEvent {
+            user_id: Some(id),
+            ..reset.audit
+        };
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await.map_err(Error::from_sqlx)?;
+        Ok(true)
+    }
+
+    async fn rehash(
+        &self,
+        user_id: i64,
+        expected_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query("UPDATE users SET hash = $1 WHERE id = $2 AND hash = $3")
+            .bind(new_hash)
+            .bind(user_id)
+            .bind(expected_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_credential(&self, credential: &NewCredential<'_>) -> Result<(), Error> {
+        let created_at = to_millis(credential.created_at);
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        sqlx::query(
+            "INSERT INTO credentials (user_id, kind, digest, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(credential.user_id)
+        .bind(credential.kind.as_str())
+        .bind(credential.digest)
+        .bind(created_at)
+        .bind(to_millis(credential.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?;
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND expires_at <= $2")
+            .bind(credential.user_id)
+            .bind(created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        tx.commit().await.map_err(Error::from_sqlx)
+    }
+
+    async fn find_credential(
+        &self,
+        kind: CredentialKind,
+        digest: &[u8],
+        now: SystemTime,
+    ) -> Result<Option<CredentialMatch>, Error> {
+        let row = sqlx::query(
+            "SELECT c.id AS credential_id, u.id, u.username, u.hash, u.disabled, u.changed_at \
+             FROM credentials c JOIN users u ON u.id = c.user_id \
+             WHERE c.digest = $1 AND c.kind = $2 AND c.expires_at > $3",
+        )
+        .bind(digest)
+        .bind(kind.as_str())
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::from_sqlx)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(CredentialMatch {
+            credential_id: row.try_get("credential_id").map_err(Error::from_sqlx)?,
+            user: user_record(&row)?,
+        }))
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, digest: &[u8]) -> Result<bool, Error> {
+        let done = sqlx::query("DELETE FROM credentials WHERE digest = $1 AND kind = $2")
+            .bind(digest)
+            .bind(kind.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn throttle_state(&self, key: &str) -> Result<Option<ThrottleState>, Error> {
+        sqlx::query(
+            "SELECT failures, last_failure, locked_until FROM throttle WHERE throttle_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::from_sqlx)?
+        .map(|row| throttle_state(&row))
+        .transpose()
+    }
+
+    async fn update_throttle<F>(
+        &self,
+        key: &str,
+        user_id: Option<i64>,
+        update: F,
+    ) -> Result<(ThrottleState, Option<ThrottleState>), Error>
+    where
+        F: FnOnce(&ThrottleState) -> Option<ThrottleState> + Send,
+    {
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        // A write first, which locks the row until commit: concurrent updates queue here
+        // and each reads the state the one before it wrote.
+        let row = sqlx::query(
+            "INSERT INTO throttle (throttle_key, failures, last_failure, locked_until, user_id) \
+             VALUES ($1, 0, 0, 0, $2) \
+             ON CONFLICT (throttle_key) DO UPDATE SET failures = throttle.failures \
+             RETURNING failures, last_failure, locked_until",
+        )
+        .bind(key)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?;
+        let before = throttle_state(&row)?;
+        let Some(after) = update(&before) else {
+            tx.rollback().await.map_err(Error::from_sqlx)?;
+            return Ok((before, None));
+        };
+        sqlx::query(
+            "UPDATE throttle SET failures = $2, last_failure = $3, locked_until = $4, \
+             user_id = COALESCE($5, user_id) WHERE throttle_key = $1",
+        )
+        .bind(key)
+        .bind(i64::from(after.failures))
+        .bind(to_millis(after.last_failure))
+        .bind(to_millis(after.locked_until))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?;
+        tx.commit().await.map_err(Error::from_sqlx)?;
+        Ok((before, Some(after)))
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
+        sqlx::query("DELETE FROM throttle WHERE last_failure < $1 AND locked_until < $1")
+            .bind(to_millis(horizon))
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn change_password(&self, change: &PasswordChange<'_>) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let swapped = sqlx::query(
+            "UPDATE users SET hash = $1, changed_at = $2 \
+             WHERE id = $3 AND hash = $4 AND disabled = FALSE",
+        )
+        .bind(change.new_hash)
+        .bind(to_millis(change.audit.at))
+        .bind(change.user_id)
+        .bind(change.expected_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from_sqlx)?
+        .rows_affected();
+        if swapped != 1 {
+            tx.rollback().await.map_err(Error::from_sqlx)?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND id <> $2")
+            .bind(change.user_id)
+            .bind(change.keep_credential.unwrap_or(-1))
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
+            .bind(change.throttle_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        insert_audit(&mut tx, &change.audit).await?;
+        tx.commit().await.map_err(Error::from_sqlx)?;
+        Ok(true)
+    }
+
+    async fn audit(&self, event: &AuditEvent<'_>) -> Result<(), Error> {
+        let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
+        insert_audit(&mut conn, event).await
+    }
+}
+
+fn user_record(row: &SqliteRow) -> Result<UserRecord, Error> {
+    let record = || {
+        Ok::<_, sqlx::Error>(UserRecord {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            hash: row.try_get("hash")?,
+            disabled: row.try_get("disabled")?,
+            changed_at: from_millis(row.try_get("changed_at")?),
+        })
+    };
+    record().map_err(Error::from_sqlx)
+}
+
+fn throttle_state(row: &SqliteRow) -> Result<ThrottleState, Error> {
+    let state = || {
+        let failures: i64 = row.try_get("failures")?;
+        Ok::<_, sqlx::Error>(ThrottleState {
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            last_failure: from_millis(row.try_get("last_failure")?),
+            locked_until: from_millis(row.try_get("locked_until")?),
+        })
+    };
+    state().map_err(Error::from_sqlx)
+}
+
+async fn insert_audit(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(to_millis(event.at))
+    .bind(event.user_id)
+    .bind(event.username)
+    .bind(event.action.as_str())
+    .bind(event.outcome.as_str())
+    .bind(event.client.map(|address| address.to_string()))
+    .execute(conn)
+    .await
+    .map_err(Error::from_sqlx)?;
+    Ok(())
+}
+
+/// Whether `version` is recorded as applied: by another opener, when ours failed.
+async fn is_applied(conn: &mut SqliteConnection, version: i64) -> Result<bool, Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM _sqlx_migrations WHERE version = $1 AND success)",
+    )
+    .bind(version)
+    .fetch_one(conn)
+    .await
+    .map_err(Error::from_sqlx)
+}

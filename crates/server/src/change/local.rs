@@ -1,6 +1,8 @@
 //! The backend that keeps users itself: the accounts store (SPEC §4, §5).
 
-use agentgate_accounts::{Accounts, ChangeOutcome, Client, Identity};
+use std::net::IpAddr;
+
+use agentgate_accounts::{Accounts, ChangeKey, ChangeOutcome, Identity};
 use agentgate_codec::ChangeOwnPasswordRequest;
 use futures_util::future::BoxFuture;
 
@@ -35,12 +37,9 @@ impl Backend for Local {
         context: &'a Context,
     ) -> BoxFuture<'a, Result<Box<dyn Admitted>, ApiError>> {
         Box::pin(async move {
-            let client = Client {
-                address: context.address,
-            };
             let identity = self
                 .accounts
-                .authenticate(credential.as_accounts(), &client)
+                .authenticate(credential.as_accounts(), context.address)
                 .await?;
             if self.online && !self.enable_user_agent {
                 return Err(ApiError::OnlineForbidden);
@@ -49,10 +48,13 @@ impl Backend for Local {
             if self.online && context.app_token.is_some() {
                 return Err(ApiError::PartnerAppForbidden);
             }
+            // While this credential's changes wait, every change is 429, even one with the
+            // right old password, before the body is read (SPEC §4).
+            self.accounts.change_wait(&ChangeKey::of(&identity)).await?;
             Ok(Box::new(Caller {
                 accounts: self.accounts.clone(),
                 identity,
-                client,
+                address: context.address,
             }) as Box<dyn Admitted>)
         })
     }
@@ -62,7 +64,7 @@ impl Backend for Local {
 struct Caller {
     accounts: Accounts,
     identity: Identity,
-    client: Client,
+    address: Option<IpAddr>,
 }
 
 impl Admitted for Caller {
@@ -81,7 +83,7 @@ impl Admitted for Caller {
                     &self.identity,
                     &request.old_password,
                     &request.new_password,
-                    &self.client,
+                    self.address,
                 )
                 .await?;
             match outcome {

@@ -6,7 +6,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use agentgate_accounts::{Client, Credential};
+use agentgate_accounts::Credential;
 use askama::Template;
 use subtle::ConstantTimeEq;
 
@@ -136,7 +136,7 @@ pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> 
         let session = Credential::Session(cookie.value());
         if state
             .accounts
-            .authenticate(session, &client(&req))
+            .authenticate(session, state.settings.client_address(&req))
             .await
             .is_ok()
         {
@@ -145,12 +145,6 @@ pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> 
     }
     let reply = Reply::lenient(&req, &state).for_page();
     login_form(&state, &reply, StatusCode::OK, None, "")
-}
-
-fn client(req: &HttpRequest) -> Client {
-    Client {
-        address: req.peer_addr().map(|a| a.ip()),
-    }
 }
 
 fn form_fields(body: &[u8]) -> Vec<(String, String)> {
@@ -199,7 +193,7 @@ pub(crate) async fn login(
 
     match state
         .accounts
-        .login(username, password, &client(&req))
+        .login(username, password, state.settings.client_address(&req))
         .await
     {
         Ok(session) => {
@@ -243,7 +237,10 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
     };
     let identity = match state
         .accounts
-        .authenticate(Credential::Session(cookie.value()), &client(&req))
+        .authenticate(
+            Credential::Session(cookie.value()),
+            state.settings.client_address(&req),
+        )
         .await
     {
         Ok(identity) => identity,
