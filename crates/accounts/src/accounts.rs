@@ -329,8 +329,8 @@ impl Accounts {
     }
 
     /// The time every password check takes at least now (see
-    /// [`authenticate`](Accounts::authenticate)): the 90th percentile of the recent
-    /// verification times of the dearest kind of hash in use.
+    /// [`authenticate`](Accounts::authenticate)): the longest of the recent verification
+    /// times of the dearest kind of hash in use.
     pub fn password_check_time(&self) -> Duration {
         self.inner.hasher.padding_target()
     }
@@ -582,8 +582,8 @@ impl Accounts {
     /// cost than the configured one is then re-hashed.
     ///
     /// Bad credentials, unknown and disabled users all give [`Error::Unauthorized`] after the
-    /// same time: an unknown user's password is checked against a dummy hash, and every
-    /// password check is padded to the time of the dearest kind of stored hash (see
+    /// same time: an unknown user's password is checked against a dummy hash of the dearest
+    /// kind of stored hash, and every password check is padded to the time of that kind (see
     /// [`password_check_time`](Accounts::password_check_time)), so neither the answer nor its
     /// time tells whether a user exists, whatever Argon2 parameters the stored hashes carry.
     ///
@@ -871,15 +871,15 @@ impl Accounts {
         };
         let user_id = user.as_ref().map(|user| user.id);
         let user = user.filter(|user| !user.disabled);
-        let hash = user
-            .as_ref()
-            .map_or(&self.inner.dummy_hash, |user| &user.hash);
-        let matched = match self
-            .inner
-            .hasher
-            .check(password.clone(), hash.clone())
-            .await
-        {
+        let hasher = &self.inner.hasher;
+        let checked = match &user {
+            Some(user) => hasher.check(password.clone(), user.hash.clone()).await,
+            None => {
+                let fallback = &self.inner.dummy_hash;
+                hasher.check_unknown(password.clone(), fallback).await
+            }
+        };
+        let matched = match checked {
             Ok(matched) => matched && user.is_some(),
             Err(e) => return Err(attempt.give_back_after(e).await),
         };

@@ -18,8 +18,9 @@
 //! hash of the configured cost is not enough once stored hashes carry other costs (a server
 //! started with cheaper parameters than its users' hashes answered an unknown user in 2.7 ms
 //! and a known one in 24.3 ms, issue 21). So every password check is padded, on its hashing
-//! thread, to one target: the 90th percentile of the recent verification times of the
-//! dearest kind of hash in use. The kinds in use (each stored PHC string up to its salt) are
+//! thread, to one target: the longest of the recent verification times of the dearest kind
+//! of hash in use, and an unknown user is checked against a dummy hash of that dearest
+//! kind, so its check costs what a known one's does and varies with the load alike. The kinds in use (each stored PHC string up to its salt) are
 //! read from the store at start and every `hash_kinds_refresh`, and learnt from every hash a
 //! check meets; each kind is calibrated by a few verifications when it is first seen, and
 //! every real verification adds its time, so the target follows the machine's load.
@@ -133,12 +134,13 @@ impl HashPool {
             };
             let costs = Arc::clone(&self.costs);
             self.run_uncounted(move || {
-                let phc = hash_with(&params, "calibration")?;
+                let phc = hash_with(&params, &random_password())?;
                 for _ in 0..CALIBRATION_ROUNDS {
                     let started = std::time::Instant::now();
                     verify_with("calibration", &phc)?;
                     costs.record(&kind, started.elapsed());
                 }
+                costs.lock().dummies.insert(kind, phc);
                 Ok::<_, Error>(())
             })
             .await??;
@@ -190,6 +192,21 @@ impl HashPool {
             matched
         })
         .await?
+    }
+
+    /// A password check for a user who does not exist: [`check`](HashPool::check) against
+    /// a dummy hash of the dearest kind in use, so it costs, and varies with the load, as a
+    /// known user's check of that kind does. Never matches.
+    pub(crate) async fn check_unknown(
+        &self,
+        password: String,
+        fallback: &str,
+    ) -> Result<bool, Error> {
+        let dummy = self
+            .costs
+            .dearest_dummy()
+            .unwrap_or_else(|| fallback.to_owned());
+        self.check(password, dummy).await.map(|_| false)
     }
 
     async fn run<T: Send + 'static>(
@@ -250,7 +267,7 @@ impl HashPool {
 const CALIBRATION_ROUNDS: usize = 3;
 
 /// Measurements kept per kind.
-const SAMPLES: usize = 32;
+const SAMPLES: usize = 16;
 
 /// The verification times of each kind of hash, and which kinds are in use.
 #[derive(Default)]
@@ -262,6 +279,8 @@ struct Costs {
 struct CostsInner {
     in_use: HashSet<String>,
     samples: HashMap<String, VecDeque<Duration>>,
+    /// A hash of a random password, per kind, for users who do not exist.
+    dummies: HashMap<String, String>,
 }
 
 impl Costs {
@@ -274,8 +293,13 @@ impl Costs {
     fn set_in_use(&self, kinds: &[String]) {
         let mut inner = self.lock();
         inner.in_use = kinds.iter().cloned().collect();
-        let CostsInner { in_use, samples } = &mut *inner;
+        let CostsInner {
+            in_use,
+            samples,
+            dummies,
+        } = &mut *inner;
         samples.retain(|kind, _| in_use.contains(kind));
+        dummies.retain(|kind, _| in_use.contains(kind));
     }
 
     fn add_in_use(&self, kind: &str) {
@@ -312,22 +336,42 @@ impl Costs {
         samples.push_back(spent);
     }
 
-    /// The 90th percentile of the dearest kind in use.
+    /// The longest of the recent times of the dearest kind in use: the padding target. The
+    /// longest rather than a percentile, so that under a rising load a dear check seldom
+    /// outlasts the target (which would tell it apart); an outlier raises it for no more
+    /// than `SAMPLES` checks.
     fn target(&self) -> Duration {
         let inner = self.lock();
         inner
             .in_use
             .iter()
-            .filter_map(|kind| inner.samples.get(kind))
-            .filter(|samples| !samples.is_empty())
-            .map(|samples| {
-                let mut sorted: Vec<Duration> = samples.iter().copied().collect();
-                sorted.sort_unstable();
-                sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)]
-            })
+            .filter_map(|kind| inner.estimate(kind))
             .max()
             .unwrap_or_default()
     }
+
+    /// The dummy hash of the dearest kind in use that has one.
+    fn dearest_dummy(&self) -> Option<String> {
+        let inner = self.lock();
+        inner
+            .dummies
+            .iter()
+            .filter(|(kind, _)| inner.in_use.contains(*kind))
+            .max_by_key(|(kind, _)| inner.estimate(kind))
+            .map(|(_, phc)| phc.clone())
+    }
+}
+
+impl CostsInner {
+    fn estimate(&self, kind: &str) -> Option<Duration> {
+        self.samples.get(kind)?.iter().copied().max()
+    }
+}
+
+fn random_password() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A PHC string up to its salt: `$argon2id$v=19$m=19456,t=2,p=1`, what tells the cost.
@@ -556,6 +600,15 @@ mod tests {
         assert_eq!(costs.target(), Duration::from_millis(100));
         costs.record("gone", Duration::from_secs(9));
         assert_eq!(costs.target(), Duration::from_millis(100), "not in use");
+        costs
+            .lock()
+            .dummies
+            .insert("dear".into(), "dear-phc".into());
+        costs
+            .lock()
+            .dummies
+            .insert("cheap".into(), "cheap-phc".into());
+        assert_eq!(costs.dearest_dummy().as_deref(), Some("dear-phc"));
         costs.set_in_use(&["cheap".into()]);
         assert_eq!(costs.target(), Duration::from_millis(10));
         assert_eq!(costs.uncalibrated(), Vec::<String>::new());
