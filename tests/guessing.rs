@@ -143,6 +143,82 @@ fn basic_guessing_on_one_account_stops_at_the_limit_and_a_ticket_still_works() {
     assert_eq!(kind(change(&elsewhere, &server, &auth, OLD, NEW)), "true");
 }
 
+/// The login form's token and cookie, as a browser gets them from `GET /login`.
+fn login_token(client: &Client, server: &Server) -> String {
+    let r = client.get(server.url("/login")).send().unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("XSRF-TOKEN="))
+        .and_then(|v| v.split(';').next())
+        .expect("the login XSRF cookie")
+        .to_owned();
+    assert!(r.text().unwrap().contains(&cookie));
+    cookie
+}
+
+/// Finding 3 at `/login`: one login token reused by parallel guesses gets 10 checks, then
+/// the form says to wait, with 429 and Retry-After; the right password waits too.
+#[test]
+fn login_guessing_with_one_token_stops_at_the_limit_with_429_on_the_form() {
+    let server = Arc::new(Server::start(&[]));
+    server.add_user("victim", OLD);
+    let token = login_token(&client_from("127.0.0.5"), &server);
+    let login = move |client: &Client, server: &Server, password: &str| {
+        let r = client
+            .post(server.url("/login"))
+            .header("Cookie", format!("XSRF-TOKEN={token}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!(
+                "username=victim&password={password}&XSRF_TOKEN={token}"
+            ))
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let retry_after = r.headers().contains_key(RETRY_AFTER);
+        let has_session = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap_or("").starts_with("agentgate_session="));
+        let page = r.text().unwrap();
+        (status, retry_after, has_session, page)
+    };
+    let login = Arc::new(login);
+    let results = {
+        let (server, login) = (Arc::clone(&server), Arc::clone(&login));
+        at_once(24, move |i| {
+            login(&client_from("127.0.0.5"), &server, &format!("guess-{i}"))
+        })
+    };
+    let failed = results.iter().filter(|r| r.0 == 200).count();
+    let waiting: Vec<_> = results.iter().filter(|r| r.0 == 429).collect();
+    assert_eq!(
+        failed,
+        10,
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(waiting.len(), 14);
+    for (_, retry_after, has_session, page) in &waiting {
+        assert!(retry_after, "429 without Retry-After");
+        assert!(!has_session);
+        assert!(page.contains("Too many wrong passwords"), "{page}");
+        assert!(
+            page.contains("<form method=\"post\" action=\"/login\">"),
+            "{page}"
+        );
+    }
+    let (status, _, has_session, _) = login(&client_from("127.0.0.6"), &server, OLD);
+    assert_eq!(
+        (status, has_session),
+        (429, false),
+        "the right password waits too"
+    );
+}
+
 /// Finding 3: beyond 20 failures from one address, checks from there are spaced 2 s apart;
 /// 8 parallel guesses (each for another user) used to finish together, 2 s late.
 #[test]

@@ -142,7 +142,8 @@ impl fmt::Debug for Identity {
     }
 }
 
-/// A session opened by [`Accounts::login`].
+/// A session opened by [`Accounts::login`], or renewed by a password change made with it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewSession {
     /// The value of the session cookie. Only its digest is stored.
     pub cookie: String,
@@ -164,7 +165,11 @@ impl fmt::Debug for NewSession {
 pub enum ChangeOutcome {
     /// The new hash is committed, every other credential of the user revoked, the event
     /// audited.
-    Changed,
+    Changed {
+        /// When the change was made with a browser session: the same session under a new id
+        /// (SPEC §6), whose cookie and XSRF token replace the old ones, which no longer work.
+        session: Option<NewSession>,
+    },
     /// The old password was wrong (this counts toward throttling), or a concurrent change
     /// won (this does not).
     OldPasswordMismatch,
@@ -718,7 +723,8 @@ impl Accounts {
     /// 5. One transaction: the new hash replaces the verified one only if that is still
     ///    stored (else a concurrent change won: `OldPasswordMismatch`, the place given
     ///    back), every other ticket, token and session of the user is revoked (`identity`'s
-    ///    own stays), the count is cleared, an audit event written.
+    ///    own stays; a session stays under a new id), the count is cleared, an audit event
+    ///    written.
     ///    [`ChangeOutcome::Changed`] only after the commit.
     ///
     /// # Errors
@@ -787,18 +793,27 @@ impl Accounts {
             Ok(hash) => hash,
             Err(e) => return Err(attempt.give_back_after(e).await),
         };
+        // A session that changes the password stays open under a new id (SPEC §6): whoever
+        // learnt the old id before the change learns nothing that still works.
+        let renewed = (identity.via == Via::Session).then(|| secret::random_credential(""));
+        let renewed_digest = renewed.as_deref().map(secret::digest);
         let change = PasswordChange {
             user_id: identity.user_id,
             expected_hash: &verified_hash,
             new_hash: &new_hash,
             keep_credential: identity.credential_id,
+            renew_digest: renewed_digest.as_ref().map(|d| d.as_slice()),
             throttle_key: key.as_str(),
             audit: self.change_event(identity, AuditOutcome::Changed, address),
         };
         match with_store!(self, s => s.change_password(&change).await) {
             Ok(true) => {
                 attempt.cleared_by_store();
-                Ok(ChangeOutcome::Changed)
+                let session = renewed.map(|cookie| NewSession {
+                    xsrf_token: self.xsrf_token(&cookie),
+                    cookie,
+                });
+                Ok(ChangeOutcome::Changed { session })
             }
             Ok(false) => {
                 // Not counted: the old password was right, another change was faster.

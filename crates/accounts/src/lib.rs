@@ -58,7 +58,7 @@
 //! let outcome = accounts
 //!     .change_password(&alice, "correct horse battery staple", "Tr0ub4dor&3 kettle", client)
 //!     .await?;
-//! assert_eq!(outcome, ChangeOutcome::Changed);
+//! assert_eq!(outcome, ChangeOutcome::Changed { session: None });
 //!
 //! let basic = Credential::Basic { username: "ALICE", password: "Tr0ub4dor&3 kettle" };
 //! assert_eq!(accounts.authenticate(basic, client).await?.via, Via::Password);

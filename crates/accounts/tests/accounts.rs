@@ -392,7 +392,7 @@ async fn change_makes_the_new_password_work_and_the_old_fail(db: Arc<Db>) {
         .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
         .await
         .unwrap();
-    assert_eq!(outcome, ChangeOutcome::Changed);
+    assert_eq!(outcome, ChangeOutcome::Changed { session: None });
     assert_ne!(db.strings("SELECT hash FROM users").await, before);
     assert!(password_works(&accounts, "alice", NEW_PASSWORD).await);
     assert!(!password_works(&accounts, "alice", PASSWORD).await);
@@ -486,7 +486,10 @@ async fn policy_refuses_short_long_weak_and_unchanged(db: Arc<Db>) {
     // Nothing changed along the way; a long but acceptable one is taken.
     assert!(password_works(&accounts, "alice", PASSWORD).await);
     let longest = &LONG[..128];
-    assert_eq!(change(longest.into()).await, ChangeOutcome::Changed);
+    assert_eq!(
+        change(longest.into()).await,
+        ChangeOutcome::Changed { session: None }
+    );
     assert!(password_works(&accounts, "alice", longest).await);
 }
 
@@ -589,7 +592,7 @@ async fn a_success_resets_the_throttle(db: Arc<Db>) {
             .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
     // One wrong after the success is the first again, not the second.
     assert_eq!(
@@ -604,7 +607,7 @@ async fn a_success_resets_the_throttle(db: Arc<Db>) {
             .change_password(&alice, NEW_PASSWORD, PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
 }
 
@@ -676,7 +679,7 @@ async fn a_change_revokes_every_other_credential_but_the_callers(db: Arc<Db>) {
             .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
     assert!(
         accounts
@@ -706,24 +709,40 @@ async fn a_change_revokes_every_other_credential_but_the_callers(db: Arc<Db>) {
         "other users keep theirs"
     );
 
-    // From a session: that session stays, the ticket goes.
-    let session = accounts.login("alice", NEW_PASSWORD, client).await.unwrap();
+    // From a session: that session stays under a new id (SPEC §6), the old id and the
+    // ticket go.
+    let old_session = accounts.login("alice", NEW_PASSWORD, client).await.unwrap();
     let alice = accounts
+        .authenticate(Credential::Session(&old_session.cookie), client)
+        .await
+        .unwrap();
+    let ChangeOutcome::Changed {
+        session: Some(session),
+    } = accounts
+        .change_password(&alice, NEW_PASSWORD, PASSWORD, client)
+        .await
+        .unwrap()
+    else {
+        panic!("a change made with a session renews it");
+    };
+    assert_ne!(session.cookie, old_session.cookie);
+    assert_eq!(session.xsrf_token, accounts.xsrf_token(&session.cookie));
+    assert!(
+        matches!(
+            accounts
+                .authenticate(Credential::Session(&old_session.cookie), client)
+                .await,
+            Err(Error::Unauthorized)
+        ),
+        "the old session id no longer works"
+    );
+    let renewed = accounts
         .authenticate(Credential::Session(&session.cookie), client)
         .await
         .unwrap();
     assert_eq!(
-        accounts
-            .change_password(&alice, NEW_PASSWORD, PASSWORD, client)
-            .await
-            .unwrap(),
-        ChangeOutcome::Changed
-    );
-    assert!(
-        accounts
-            .authenticate(Credential::Session(&session.cookie), client)
-            .await
-            .is_ok()
+        (renewed.username.as_str(), renewed.via),
+        ("Alice", Via::Session)
     );
     assert!(
         accounts
@@ -742,7 +761,7 @@ async fn a_change_revokes_every_other_credential_but_the_callers(db: Arc<Db>) {
             .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
     assert!(
         accounts
@@ -786,7 +805,7 @@ async fn concurrent_changes_with_the_same_old_password_give_one_success(db: Arc<
         );
         let outcomes = [a.unwrap(), b.unwrap()];
         let winners: Vec<usize> = (0..2)
-            .filter(|&n| outcomes[n] == ChangeOutcome::Changed)
+            .filter(|&n| outcomes[n] == ChangeOutcome::Changed { session: None })
             .collect();
         assert_eq!(winners.len(), 1, "{outcomes:?}");
         assert!(
@@ -834,7 +853,7 @@ async fn a_full_hashing_queue_is_busy_and_changes_nothing(db: Arc<Db>) {
                 assert_eq!(retry_after, Duration::from_secs(1));
                 busy.push(new);
             }
-            (new, Ok(ChangeOutcome::Changed)) => changed.push(new),
+            (new, Ok(ChangeOutcome::Changed { session: None })) => changed.push(new),
             // A concurrent change won; or, with five attempts still holding their places in
             // this ticket's count, the count waits (places are taken before hashing).
             (_, Ok(ChangeOutcome::OldPasswordMismatch | ChangeOutcome::Throttled { .. })) => {
@@ -870,7 +889,7 @@ async fn basic_identity_verifies_the_old_password_once(db: Arc<Db>) {
             .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
     assert_eq!(accounts.hashing_jobs() - before, 1, "only the new hash");
 
@@ -895,7 +914,7 @@ async fn basic_identity_verifies_the_old_password_once(db: Arc<Db>) {
             .change_password(&alice, NEW_PASSWORD, PASSWORD, client)
             .await
             .unwrap(),
-        ChangeOutcome::Changed
+        ChangeOutcome::Changed { session: None }
     );
     assert_eq!(accounts.hashing_jobs() - before, 2);
 }
@@ -956,7 +975,7 @@ async fn weaker_foreign_hashes_verify_and_are_upgraded(db: Arc<Db>) {
         .change_password(&alice, PASSWORD, NEW_PASSWORD, None)
         .await
         .unwrap();
-    assert_eq!(outcome, ChangeOutcome::Changed);
+    assert_eq!(outcome, ChangeOutcome::Changed { session: None });
     let stored = db.strings("SELECT hash FROM users").await.remove(0);
     assert!(
         stored.starts_with("$argon2id$v=19$m=8192,t=2,p=1$"),
@@ -1105,7 +1124,7 @@ async fn the_demo_store_lives_in_memory() {
         .change_password(&demo, PASSWORD, NEW_PASSWORD, None)
         .await
         .unwrap();
-    assert_eq!(outcome, ChangeOutcome::Changed);
+    assert_eq!(outcome, ChangeOutcome::Changed { session: None });
     assert!(accounts.healthy().await);
 }
 
@@ -1128,7 +1147,7 @@ async fn owasp_defaults_hash_and_change() {
         .change_password(&alice, PASSWORD, NEW_PASSWORD, client)
         .await
         .unwrap();
-    assert_eq!(outcome, ChangeOutcome::Changed);
+    assert_eq!(outcome, ChangeOutcome::Changed { session: None });
     println!(
         "OWASP params: authenticate (1 verify) {verified:?}, change (1 hash + commit) {:?}",
         started.elapsed()
@@ -1252,7 +1271,7 @@ async fn a_store_outage_is_unavailable_changes_nothing_and_heals() {
         let change = accounts
             .change_password(&alice, PASSWORD, NEW_PASSWORD, None)
             .await;
-        assert_eq!(change.unwrap(), ChangeOutcome::Changed);
+        assert_eq!(change.unwrap(), ChangeOutcome::Changed { session: None });
     })
     .await;
 }

@@ -46,7 +46,7 @@ fn outcome_name(outcome: &Result<ChangeOutcome, Error>) -> &'static str {
     match outcome {
         Ok(ChangeOutcome::OldPasswordMismatch) => "mismatch",
         Ok(ChangeOutcome::Throttled { .. }) => "throttled",
-        Ok(ChangeOutcome::Changed) => "changed",
+        Ok(ChangeOutcome::Changed { .. }) => "changed",
         Ok(ChangeOutcome::Refused(_)) => "refused",
         Err(_) => "error",
     }
@@ -130,7 +130,7 @@ async fn a_stolen_credential_cannot_make_the_owner_wait(db: Arc<Db>) {
         .change_password(&owners, PASSWORD, NEW_PASSWORD, None)
         .await
         .unwrap();
-    assert_eq!(owner, ChangeOutcome::Changed);
+    assert_eq!(owner, ChangeOutcome::Changed { session: None });
     assert!(matches!(
         accounts
             .authenticate(Credential::Ticket(&stolen_ticket), None)
@@ -557,7 +557,7 @@ async fn a_right_password_rehashes_at_the_configured_cost(db: Arc<Db>) {
         .change_password(&alice, PASSWORD, NEW_PASSWORD, None)
         .await
         .unwrap();
-    assert_eq!(outcome, ChangeOutcome::Changed);
+    assert_eq!(outcome, ChangeOutcome::Changed { session: None });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -182,6 +182,15 @@ fn answer(req: &HttpRequest, state: &AppState, reply: &Reply, done: &Completed) 
         (Media::Api(media), Outcome::Changed { .. }) => reply.boolean(media, true),
         (Media::Api(media), Outcome::Refused(refusal)) => reply.refusal(media, refusal.reason()),
     };
+    // The session that made the change lives on under a new id (SPEC §6): the page or the
+    // script that asked gets the new cookies, whatever the format of the answer.
+    if let Outcome::Changed {
+        session: Some(session),
+    } = outcome
+    {
+        let _ = response.add_cookie(&pages::session_cookie(state, &session.cookie));
+        let _ = response.add_cookie(&pages::xsrf_cookie(state, &session.xsrf_token));
+    }
     response.extensions_mut().insert(outcome.label());
     response
 }

@@ -483,6 +483,8 @@ pub struct PasswordChange<'a> {
     pub new_hash: &'a str,
     /// The caller's own ticket, token or session, which stays valid.
     pub keep_credential: Option<i64>,
+    /// A new digest for `keep_credential` (a browser session gets a new id with the change).
+    pub renew_digest: Option<&'a [u8]>,
     /// The change throttle count to clear: the caller's.
     pub throttle_key: &'a str,
     /// Recorded in the same transaction; its `at` is the new `changed_at`.

@@ -466,6 +466,14 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(Error::from_sqlx)?;
+        if let (Some(id), Some(digest)) = (change.keep_credential, change.renew_digest) {
+            sqlx::query("UPDATE credentials SET digest = $1 WHERE id = $2")
+                .bind(digest)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::from_sqlx)?;
+        }
         sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
             .bind(change.throttle_key)
             .execute(&mut *tx)

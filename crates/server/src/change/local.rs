@@ -87,7 +87,7 @@ impl Admitted for Caller {
                 )
                 .await?;
             match outcome {
-                ChangeOutcome::Changed => Ok(Outcome::Changed { session: None }),
+                ChangeOutcome::Changed { session } => Ok(Outcome::Changed { session }),
                 ChangeOutcome::OldPasswordMismatch => {
                     Ok(Outcome::Refused(Refusal::OldPasswordMismatch))
                 }

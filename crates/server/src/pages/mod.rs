@@ -63,11 +63,11 @@ fn cookie(state: &AppState, name: &'static str, value: &str, http_only: bool) ->
         .finish()
 }
 
-fn xsrf_cookie(state: &AppState, value: &str) -> Cookie<'static> {
+pub(crate) fn xsrf_cookie(state: &AppState, value: &str) -> Cookie<'static> {
     cookie(state, XSRF_COOKIE, value, false)
 }
 
-fn session_cookie(state: &AppState, value: &str) -> Cookie<'static> {
+pub(crate) fn session_cookie(state: &AppState, value: &str) -> Cookie<'static> {
     cookie(state, SESSION_COOKIE, value, true)
 }
 
@@ -206,14 +206,26 @@ pub(crate) async fn login(
                 .finish()
         }
         Err(e) => {
-            let message = match ApiError::from(e) {
-                ApiError::Unauthorized => reply.message(&state, Message::PageLoginFailed, &[]),
+            // One message for an unknown user and a wrong password; a wait (SPEC §5) is a
+            // 429 with Retry-After, shown on the form.
+            let error = ApiError::from(e);
+            let (status, message) = match &error {
+                ApiError::Unauthorized => (
+                    StatusCode::OK,
+                    reply.message(&state, Message::PageLoginFailed, &[]),
+                ),
                 other => {
                     let (id, args) = other.message();
-                    reply.message(&state, id, &args)
+                    (other.status_code(), reply.message(&state, id, &args))
                 }
             };
-            login_form(&state, &reply, StatusCode::OK, Some(&message), username)
+            let mut response = login_form(&state, &reply, status, Some(&message), username);
+            if let Some(seconds) = error.retry_after() {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            response
         }
     }
 }
@@ -328,7 +340,7 @@ pub(crate) struct SignedIn<'a> {
 }
 
 /// The endpoint's answer to a browser that prefers HTML: 200 with the result, `X-Reason`
-/// on a refusal (SPEC §6). A changed session comes with its new cookies.
+/// on a refusal (SPEC §6).
 pub(crate) fn result_page(
     state: &AppState,
     reply: &Reply,
@@ -352,14 +364,6 @@ pub(crate) fn result_page(
     builder.insert_header((header::VARY, agentgate_negotiation::VARY));
     if let Outcome::Refused(refusal) = outcome {
         builder.insert_header(("X-Reason", refusal.reason()));
-    }
-    if let Outcome::Changed {
-        session: Some(session),
-    } = outcome
-    {
-        builder
-            .cookie(session_cookie(state, &session.cookie))
-            .cookie(xsrf_cookie(state, &session.xsrf_token));
     }
     let signed_in_text = signed_in.as_ref().map(|s| {
         texts.with(
