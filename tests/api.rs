@@ -1052,3 +1052,46 @@ fn every_response_carries_nosniff() {
         );
     }
 }
+
+/// Issue 18: with `SO-Language: sv` every text of a problem document a language reaches is
+/// Swedish, and the parser's position is kept apart from the Swedish sentence.
+#[test]
+fn a_problem_document_in_swedish_keeps_the_technical_detail_apart() {
+    let server = server_with_user("sven");
+    let r = client()
+        .post(server.url(ENDPOINT))
+        .header(AUTHORIZATION, basic("sven", OLD))
+        .header(ACCEPT, "application/problem+json")
+        .header("SO-Language", "sv")
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"OldPassword\": ")
+        .send()
+        .unwrap();
+    let (status, headers, body) = text(r);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(headers["content-language"], "sv");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["title"], "Begäran är ogiltig.", "{doc}");
+    let detail = doc["detail"].as_str().unwrap();
+    assert!(detail.contains("line 1, column"), "{doc}");
+    assert!(!detail.contains("Begäran"), "not mixed: {doc}");
+    assert_ne!(doc["title"], "Bad Request");
+
+    // Without a technical detail, the detail is the Swedish message too.
+    let r = client()
+        .post(server.url(ENDPOINT))
+        .header(ACCEPT, "application/problem+json")
+        .header("SO-Language", "sv")
+        .header(CONTENT_TYPE, "application/json")
+        .body(json_body(OLD, NEW))
+        .send()
+        .unwrap();
+    let (status, _, body) = text(r);
+    assert_eq!(status, 401);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["title"], doc["detail"], "{doc}");
+    assert_eq!(
+        doc["title"], "Åtkomst nekades för den här begäran.",
+        "{doc}"
+    );
+}

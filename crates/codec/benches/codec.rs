@@ -113,7 +113,6 @@ fn encoding(c: &mut Criterion) {
         message_detail: "the property NewPassword is missing",
         error_type: "BadRequest",
         status: 400,
-        title: "Bad Request",
     };
     let mut group = c.benchmark_group("encode");
     for (name, media_type, charset) in [

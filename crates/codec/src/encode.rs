@@ -49,9 +49,8 @@ pub fn encode_bool(media_type: ResponseType, charset: Charset, value: bool) -> V
 /// let error = ErrorDocument {
 ///     message: "Unsupported media type",
 ///     message_detail: "text/plain is not supported",
-///     error_type: "UnsupportedResponseType",
+///     error_type: "UnsupportedMediaType",
 ///     status: 415,
-///     title: "Unsupported Media Type",
 /// };
 /// assert_eq!(error.status, 415);
 /// ```
@@ -65,8 +64,6 @@ pub struct ErrorDocument<'a> {
     pub error_type: &'a str,
     /// The HTTP status, written by the problem types only.
     pub status: u16,
-    /// The problem `title` (RFC 9457 §3.1.4), written by the problem types only.
-    pub title: &'a str,
 }
 
 #[derive(Serialize)]
@@ -97,9 +94,11 @@ struct JsonProblem<'a> {
 /// - `application/problem+xml` (RFC 9457 Appendix B): the same members in
 ///   `<problem xmlns="urn:ietf:rfc:7807">`.
 ///
-/// In the problem types `detail` is the message followed by a space and the message detail
-/// (the message alone when the detail is empty): RFC 9457 §3.1.4 wants one human-readable
-/// explanation of this occurrence, and the two together are that.
+/// In the problem types `title` is the message, which the server localizes (RFC 9457
+/// §3.1.3 lets a title change for localization), and `detail` the message detail, or the
+/// message again when there is none. The two are kept apart rather than joined in one
+/// sentence: a message detail (a parser's position) is not translated, and a Swedish
+/// sentence must not end in English.
 ///
 /// Text that XML 1.0 cannot hold (C0 controls other than tab and line feed, U+FFFE, U+FFFF)
 /// is written as U+FFFD in XML; a carriage return as `&#xD;`.
@@ -114,7 +113,6 @@ struct JsonProblem<'a> {
 ///     message_detail: "the property OldPassword is missing",
 ///     error_type: "BadRequest",
 ///     status: 400,
-///     title: "Bad Request",
 /// };
 /// assert_eq!(
 ///     String::from_utf8(encode_error(ResponseType::Json, Charset::Utf8, &error)).unwrap(),
@@ -134,18 +132,18 @@ pub fn encode_error(
     let text = match media_type {
         ResponseType::ProblemJson => to_json(&JsonProblem {
             r#type: "about:blank",
-            title: error.title,
+            title: error.message,
             status: error.status,
-            detail: &problem_detail(error),
+            detail: problem_detail(error),
             error_type: error.error_type,
         }),
         ResponseType::ProblemXml => {
             let mut out =
                 String::with_capacity(160 + error.message.len() + error.message_detail.len());
             out.push_str(r#"<problem xmlns="urn:ietf:rfc:7807"><type>about:blank</type>"#);
-            element(&mut out, "title", error.title);
+            element(&mut out, "title", error.message);
             let _ = write!(out, "<status>{}</status>", error.status);
-            element(&mut out, "detail", &problem_detail(error));
+            element(&mut out, "detail", problem_detail(error));
             element(&mut out, "errorType", error.error_type);
             out.push_str("</problem>");
             out
@@ -172,11 +170,11 @@ pub fn encode_error(
     encode_text(text, charset)
 }
 
-fn problem_detail<'a>(error: &ErrorDocument<'a>) -> Cow<'a, str> {
+fn problem_detail<'a>(error: &ErrorDocument<'a>) -> &'a str {
     if error.message_detail.is_empty() {
-        Cow::Borrowed(error.message)
+        error.message
     } else {
-        Cow::Owned(format!("{} {}", error.message, error.message_detail))
+        error.message_detail
     }
 }
 
@@ -338,7 +336,6 @@ mod tests {
             message_detail: "line 1,\r\ncolumn 2\u{1}",
             error_type: "BadRequest",
             status: 400,
-            title: "Bad Request",
         }
     }
 
@@ -405,11 +402,11 @@ mod tests {
             ),
             (
                 ResponseType::ProblemJson,
-                r#"{"type":"about:blank","title":"Bad Request","status":400,"detail":"Bad <request> & \"quotes\" 'too' line 1,\r\ncolumn 2\u0001","errorType":"BadRequest"}"#,
+                r#"{"type":"about:blank","title":"Bad <request> & \"quotes\" 'too'","status":400,"detail":"line 1,\r\ncolumn 2\u0001","errorType":"BadRequest"}"#,
             ),
             (
                 ResponseType::ProblemXml,
-                "<problem xmlns=\"urn:ietf:rfc:7807\"><type>about:blank</type><title>Bad Request</title><status>400</status><detail>Bad &lt;request&gt; &amp; &quot;quotes&quot; &apos;too&apos; line 1,&#xD;\ncolumn 2\u{FFFD}</detail><errorType>BadRequest</errorType></problem>",
+                "<problem xmlns=\"urn:ietf:rfc:7807\"><type>about:blank</type><title>Bad &lt;request&gt; &amp; &quot;quotes&quot; &apos;too&apos;</title><status>400</status><detail>line 1,&#xD;\ncolumn 2\u{FFFD}</detail><errorType>BadRequest</errorType></problem>",
             ),
         ];
         for (media_type, expected) in cases {

@@ -274,7 +274,6 @@ mod tests {
             message_detail: "the property NewPassword is missing",
             error_type: "BadRequest",
             status: 400,
-            title: "Bad Request",
         }
     }
 

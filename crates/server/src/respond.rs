@@ -216,7 +216,6 @@ impl Reply {
             message_detail: &detail,
             error_type: err.error_type(),
             status: err.status_code().as_u16(),
-            title: err.status_code().canonical_reason().unwrap_or("Error"),
         };
         builder.body(codec::encode_error(media, self.charset, &doc))
     }
