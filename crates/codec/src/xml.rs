@@ -46,12 +46,7 @@ fn check_chars(text: &str) -> Result<(), Error> {
                 && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
     });
     match bad {
-        Some(offset) => Err(syntax(
-            text,
-            offset,
-            "a character not allowed in XML 1.0".into(),
-            None,
-        )),
+        Some(offset) => Err(syntax(text, offset, "a character not allowed in XML 1.0")),
         None => Ok(()),
     }
 }
@@ -72,14 +67,68 @@ fn normalize_line_ends(text: &str) -> Cow<'_, str> {
     Cow::Owned(normalized)
 }
 
-fn syntax(text: &str, offset: usize, detail: String, source: Option<quick_xml::Error>) -> Error {
+pub(crate) fn syntax(text: &str, offset: usize, detail: &'static str) -> Error {
     let (line, column) = line_column(text.as_bytes(), offset);
     Error::Syntax {
         format: "XML",
         line,
         column,
         detail,
-        source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+    }
+}
+
+/// What a quick-xml error means, in one of a fixed set of descriptions: its own messages
+/// quote tag names, attribute names, entity names and prefixes, all the request's text.
+pub(crate) fn describe(error: &quick_xml::Error) -> &'static str {
+    use quick_xml::errors::{IllFormedError, SyntaxError};
+    use quick_xml::escape::EscapeError;
+    use quick_xml::events::attributes::AttrError;
+    use quick_xml::name::NamespaceError;
+    match error {
+        quick_xml::Error::Io(_) => "the document cannot be read",
+        quick_xml::Error::Syntax(error) => match error {
+            SyntaxError::InvalidBangMarkup => "unknown markup after <!",
+            SyntaxError::UnclosedPIOrXmlDecl => {
+                "a processing instruction or XML declaration is not closed"
+            }
+            SyntaxError::UnclosedComment => "a comment is not closed",
+            SyntaxError::UnclosedDoctype => "a DOCTYPE is not closed",
+            SyntaxError::UnclosedCData => "a CDATA section is not closed",
+            SyntaxError::UnclosedTag => "a tag is not closed",
+        },
+        quick_xml::Error::IllFormed(error) => match error {
+            IllFormedError::MissingDeclVersion(_) => {
+                "the XML declaration does not start with its version"
+            }
+            IllFormedError::MissingDoctypeName => "a DOCTYPE without a name",
+            IllFormedError::MissingEndTag(_) => "an element is not closed",
+            IllFormedError::UnmatchedEndTag(_) => "an end tag without a start tag",
+            IllFormedError::MismatchedEndTag { .. } => "an end tag does not match its start tag",
+            IllFormedError::DoubleHyphenInComment => "a comment holds `--`",
+            IllFormedError::UnclosedReference => "a reference is not closed by `;`",
+        },
+        quick_xml::Error::InvalidAttr(error) => match error {
+            AttrError::ExpectedEq(_) => "an attribute name is not followed by `=`",
+            AttrError::ExpectedValue(_) => "an attribute has no value",
+            AttrError::UnquotedValue(_) => "an attribute value is not quoted",
+            AttrError::ExpectedQuote(..) => "an attribute value is not closed by its quote",
+            AttrError::Duplicated(..) => "an attribute appears more than once in an element",
+        },
+        quick_xml::Error::Encoding(_) => "the text is not valid UTF-8",
+        quick_xml::Error::Escape(error) => match error {
+            EscapeError::UnrecognizedEntity(..) => "a reference to an undeclared entity",
+            EscapeError::UnterminatedEntity(_) => "a reference is not closed by `;`",
+            EscapeError::InvalidCharRef(_) => "a character reference is not a number",
+        },
+        quick_xml::Error::Namespace(error) => match error {
+            NamespaceError::UnknownPrefix(_) => "a namespace prefix is not declared",
+            NamespaceError::InvalidXmlPrefixBind(_)
+            | NamespaceError::InvalidXmlnsPrefixBind(_)
+            | NamespaceError::InvalidPrefixForXml(_)
+            | NamespaceError::InvalidPrefixForXmlns(_) => {
+                "a namespace declaration binds a reserved prefix or namespace"
+            }
+        },
     }
 }
 
@@ -171,8 +220,8 @@ impl Parser<'_> {
         })
     }
 
-    fn syntax(&self, offset: usize, detail: &str) -> Error {
-        syntax(self.text, offset, detail.into(), None)
+    fn syntax(&self, offset: usize, detail: &'static str) -> Error {
+        syntax(self.text, offset, detail)
     }
 
     fn reader_error(&self, offset: usize, error: quick_xml::Error) -> Error {
@@ -181,8 +230,7 @@ impl Parser<'_> {
             let (line, column) = line_column(self.text.as_bytes(), offset);
             return Error::Doctype { line, column };
         }
-        // quick-xml's messages name tags and positions, never text content.
-        syntax(self.text, offset, error.to_string(), Some(error))
+        syntax(self.text, offset, describe(&error))
     }
 
     fn start(&mut self, element: &BytesStart<'_>, at: usize) -> Result<(), Error> {
@@ -215,7 +263,7 @@ impl Parser<'_> {
                 };
                 if seen {
                     return Err(Error::Duplicate {
-                        property: canonical.into(),
+                        property: canonical,
                     });
                 }
                 self.capture = Some(Capture {
@@ -226,12 +274,15 @@ impl Parser<'_> {
             }
             3 => {
                 if let Some(capture) = &self.capture {
-                    return Err(Error::Shape {
-                        detail: format!(
-                            "the element {} must hold text only, not elements",
-                            canonical(capture.property)
-                        ),
-                    });
+                    let detail = match capture.property {
+                        Property::Old => {
+                            "the element OldPassword must hold text only, not elements"
+                        }
+                        Property::New | Property::Other => {
+                            "the element NewPassword must hold text only, not elements"
+                        }
+                    };
+                    return Err(Error::Shape { detail });
                 }
             }
             _ => {}
@@ -243,12 +294,15 @@ impl Parser<'_> {
         if self.depth == 2
             && let Some(capture) = self.capture.take()
         {
-            let property = canonical(capture.property);
             let value = if capture.nil {
                 if !capture.value.trim_matches(is_xml_space).is_empty() {
-                    return Err(Error::Shape {
-                        detail: format!("the element {property} is nil but holds text"),
-                    });
+                    let detail = match capture.property {
+                        Property::Old => "the element OldPassword is nil but holds text",
+                        Property::New | Property::Other => {
+                            "the element NewPassword is nil but holds text"
+                        }
+                    };
+                    return Err(Error::Shape { detail });
                 }
                 None
             } else {
@@ -324,13 +378,6 @@ impl Parser<'_> {
             }
         }
         Ok(nil)
-    }
-}
-
-fn canonical(property: Property) -> &'static str {
-    match property {
-        Property::Old => OLD_PASSWORD,
-        _ => NEW_PASSWORD,
     }
 }
 

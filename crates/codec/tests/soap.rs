@@ -56,11 +56,10 @@ fn a_request_fixture_is_an_unknown_operation_at_another_version_s_endpoint() {
     for (version, other) in [(88, 84), (84, 85), (86, 87)] {
         let name = format!("soap-{version}-request.xml");
         match decode(&fixture(&name), other) {
-            Err(Error::UnknownOperation { name: op }) => {
-                assert_eq!(
-                    op,
-                    format!("{{{}}}ChangeOwnPassword", soap::namespace(version))
-                );
+            Err(error @ Error::UnknownOperation { .. }) => {
+                // Placed, not named: the element's name is the request's text.
+                assert!(error.to_string().contains("at line"), "{error}");
+                assert!(!error.to_string().contains("Services"), "{error}");
             }
             result => panic!("{name} at {other}: {result:?}"),
         }

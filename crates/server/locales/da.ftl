@@ -19,8 +19,8 @@ SR_ONLINE_FORBIDDEN = User-agenten er ikke tilgængelig i Online.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' understøttes ikke for denne ressource.
-SR_UNSUPPORTED_CHARSET = Tegnsættet '{ $charset }' understøttes ikke.
+SR_UNSUPPORTED_MEDIA_TYPE = Anmodningens medietype understøttes ikke for denne ressource.
+SR_UNSUPPORTED_CHARSET = Anmodningens tegnsæt understøttes ikke.
 SR_MISSING_CONTENT_TYPE = Anmodningen har indhold, men ingen Content-Type.
 SR_EMPTY_BODY = Anmodningens indhold er tomt.
 SR_BAD_REQUEST = Anmodningen er ugyldig.
@@ -63,4 +63,4 @@ SR_PAGE_RESULT_TITLE = Skift af adgangskode
 SR_SOAP_BAD_ENVELOPE = Meddelelsen er ikke en gyldig SOAP 1.1-konvolut.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-headeren svarer ikke til operationen.
 SR_SOAP_UNKNOWN_OPERATION = Operationen er ukendt for denne tjeneste.
-SR_SOAP_MUST_UNDERSTAND = Headeren '{ $header }' skal forstås, men understøttes ikke.
+SR_SOAP_MUST_UNDERSTAND = En header skal forstås, men understøttes ikke.

@@ -19,8 +19,8 @@ SR_ONLINE_FORBIDDEN = Der User-Agent ist in Online nicht verfügbar.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Der Medientyp '{ $mediaType }' der Anforderung wird für diese Ressource nicht unterstützt.
-SR_UNSUPPORTED_CHARSET = Der Zeichensatz '{ $charset }' wird nicht unterstützt.
+SR_UNSUPPORTED_MEDIA_TYPE = Der Medientyp der Anforderung wird für diese Ressource nicht unterstützt.
+SR_UNSUPPORTED_CHARSET = Der Zeichensatz der Anforderung wird nicht unterstützt.
 SR_MISSING_CONTENT_TYPE = Die Anforderung hat einen Inhalt, aber keinen Content-Type.
 SR_EMPTY_BODY = Der Inhalt der Anforderung ist leer.
 SR_BAD_REQUEST = Die Anforderung ist ungültig.
@@ -63,4 +63,4 @@ SR_PAGE_RESULT_TITLE = Passwortänderung
 SR_SOAP_BAD_ENVELOPE = Die Nachricht ist kein gültiger SOAP 1.1-Umschlag.
 SR_SOAP_ACTION_MISMATCH = Der SOAPAction-Header passt nicht zur Operation.
 SR_SOAP_UNKNOWN_OPERATION = Die Operation ist diesem Dienst nicht bekannt.
-SR_SOAP_MUST_UNDERSTAND = Der Header '{ $header }' muss verstanden werden, wird aber nicht unterstützt.
+SR_SOAP_MUST_UNDERSTAND = Ein Header muss verstanden werden, wird aber nicht unterstützt.

@@ -28,8 +28,8 @@ SR_ONLINE_FORBIDDEN = The User agent is not available in Online.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = The request entity's media type '{ $mediaType }' is not supported for this resource.
-SR_UNSUPPORTED_CHARSET = The character set '{ $charset }' is not supported.
+SR_UNSUPPORTED_MEDIA_TYPE = The request entity's media type is not supported for this resource.
+SR_UNSUPPORTED_CHARSET = The request's character set is not supported.
 SR_MISSING_CONTENT_TYPE = The request has a body but no Content-Type.
 SR_EMPTY_BODY = The request body is empty.
 SR_BAD_REQUEST = The request is invalid.
@@ -76,4 +76,4 @@ SR_PAGE_RESULT_TITLE = Password change
 SR_SOAP_BAD_ENVELOPE = The message is not a valid SOAP 1.1 envelope.
 SR_SOAP_ACTION_MISMATCH = The SOAPAction header does not match the operation.
 SR_SOAP_UNKNOWN_OPERATION = The operation is not known to this service.
-SR_SOAP_MUST_UNDERSTAND = The header '{ $header }' is required to be understood but is not supported.
+SR_SOAP_MUST_UNDERSTAND = A header is required to be understood but is not supported.

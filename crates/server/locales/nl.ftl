@@ -25,8 +25,8 @@ SR_ONLINE_FORBIDDEN = De User-agent is niet beschikbaar in Online.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Het mediatype '{ $mediaType }' van de aanvraag wordt niet ondersteund voor deze resource.
-SR_UNSUPPORTED_CHARSET = De tekenset '{ $charset }' wordt niet ondersteund.
+SR_UNSUPPORTED_MEDIA_TYPE = Het mediatype van de aanvraag wordt niet ondersteund voor deze resource.
+SR_UNSUPPORTED_CHARSET = De tekenset van de aanvraag wordt niet ondersteund.
 SR_MISSING_CONTENT_TYPE = De aanvraag heeft inhoud, maar geen Content-Type.
 SR_EMPTY_BODY = De inhoud van de aanvraag is leeg.
 SR_BAD_REQUEST = De aanvraag is ongeldig.
@@ -72,4 +72,4 @@ SR_PAGE_RESULT_TITLE = Wachtwoordwijziging
 SR_SOAP_BAD_ENVELOPE = Het bericht is geen geldige SOAP 1.1-envelop.
 SR_SOAP_ACTION_MISMATCH = De SOAPAction-header komt niet overeen met de bewerking.
 SR_SOAP_UNKNOWN_OPERATION = De bewerking is niet bekend bij deze service.
-SR_SOAP_MUST_UNDERSTAND = De header '{ $header }' moet worden begrepen, maar wordt niet ondersteund.
+SR_SOAP_MUST_UNDERSTAND = Een header moet worden begrepen, maar wordt niet ondersteund.

@@ -19,8 +19,8 @@ SR_ONLINE_FORBIDDEN = User-agenten er ikke tilgjengelig i Online.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' støttes ikke for denne ressursen.
-SR_UNSUPPORTED_CHARSET = Tegnsettet '{ $charset }' støttes ikke.
+SR_UNSUPPORTED_MEDIA_TYPE = Forespørselens medietype støttes ikke for denne ressursen.
+SR_UNSUPPORTED_CHARSET = Forespørselens tegnsett støttes ikke.
 SR_MISSING_CONTENT_TYPE = Forespørselen har innhold, men ingen Content-Type.
 SR_EMPTY_BODY = Innholdet i forespørselen er tomt.
 SR_BAD_REQUEST = Forespørselen er ugyldig.
@@ -63,4 +63,4 @@ SR_PAGE_RESULT_TITLE = Passordendring
 SR_SOAP_BAD_ENVELOPE = Meldingen er ikke en gyldig SOAP 1.1-konvolutt.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-headeren samsvarer ikke med operasjonen.
 SR_SOAP_UNKNOWN_OPERATION = Operasjonen er ukjent for denne tjenesten.
-SR_SOAP_MUST_UNDERSTAND = Headeren '{ $header }' må forstås, men støttes ikke.
+SR_SOAP_MUST_UNDERSTAND = En header må forstås, men støttes ikke.

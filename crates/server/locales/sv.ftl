@@ -19,8 +19,8 @@ SR_ONLINE_FORBIDDEN = User-agenten är inte tillgänglig i Online.
 
 ## Request and response negotiation (SPEC §1-§3)
 
-SR_UNSUPPORTED_MEDIA_TYPE = Medietypen '{ $mediaType }' stöds inte för den här resursen.
-SR_UNSUPPORTED_CHARSET = Teckenuppsättningen '{ $charset }' stöds inte.
+SR_UNSUPPORTED_MEDIA_TYPE = Begärans medietyp stöds inte för den här resursen.
+SR_UNSUPPORTED_CHARSET = Begärans teckenuppsättning stöds inte.
 SR_MISSING_CONTENT_TYPE = Begäran har innehåll men saknar Content-Type.
 SR_EMPTY_BODY = Begärans innehåll är tomt.
 SR_BAD_REQUEST = Begäran är ogiltig.
@@ -63,4 +63,4 @@ SR_PAGE_RESULT_TITLE = Lösenordsbyte
 SR_SOAP_BAD_ENVELOPE = Meddelandet är inte ett giltigt SOAP 1.1-kuvert.
 SR_SOAP_ACTION_MISMATCH = SOAPAction-huvudet matchar inte operationen.
 SR_SOAP_UNKNOWN_OPERATION = Operationen är okänd för den här tjänsten.
-SR_SOAP_MUST_UNDERSTAND = Huvudet '{ $header }' måste förstås men stöds inte.
+SR_SOAP_MUST_UNDERSTAND = Ett huvud måste förstås men stöds inte.

@@ -196,15 +196,10 @@ async fn change_inner(
     let declared = negotiation::content_type(content_type, body.is_empty(), &RequestType::ALL)
         .map_err(|e| match e {
             negotiation::Error::MissingContentType => ApiError::MissingContentType,
-            negotiation::Error::UnsupportedCharset { charset } => {
-                ApiError::UnsupportedCharset { charset }
-            }
-            negotiation::Error::UnsupportedMediaType { media_type } => {
-                ApiError::UnsupportedMediaType { media_type }
-            }
-            _ => ApiError::UnsupportedMediaType {
-                media_type: content_type.unwrap_or("").to_owned(),
-            },
+            negotiation::Error::UnsupportedCharset => ApiError::UnsupportedCharset,
+            negotiation::Error::UnsupportedMediaType
+            | negotiation::Error::NotAcceptable { .. }
+            | negotiation::Error::NotAcceptableCharset => ApiError::UnsupportedMediaType,
         })?;
     let Some(declared) = declared else {
         return Err(ApiError::EmptyBody);
@@ -299,22 +294,26 @@ pub(crate) fn policy_message(
 }
 
 fn decode_error(e: codec::Error, limit: usize) -> ApiError {
-    if e.is_patch_test_failed() {
-        ApiError::PatchTestFailed {
+    match e {
+        codec::Error::PatchTestFailed { .. } => ApiError::PatchTestFailed {
             detail: e.to_string(),
-        }
-    } else if e.is_too_large() {
-        ApiError::PayloadTooLarge { limit }
-    } else if e.is_unsupported_charset() {
-        ApiError::UnsupportedCharset {
-            charset: e.to_string(),
-        }
-    } else if matches!(e, codec::Error::Empty) {
-        ApiError::EmptyBody
-    } else {
-        ApiError::BadRequest {
+        },
+        codec::Error::TooLarge { .. } => ApiError::PayloadTooLarge { limit },
+        codec::Error::UnsupportedCharset => ApiError::UnsupportedCharset,
+        codec::Error::Empty => ApiError::EmptyBody,
+        codec::Error::Encoding { .. }
+        | codec::Error::Syntax { .. }
+        | codec::Error::TooDeep { .. }
+        | codec::Error::Doctype { .. }
+        | codec::Error::Shape { .. }
+        | codec::Error::Missing { .. }
+        | codec::Error::NotAString { .. }
+        | codec::Error::Duplicate { .. }
+        | codec::Error::DuplicateName { .. }
+        | codec::Error::PercentEncoding { .. }
+        | codec::Error::Patch { .. } => ApiError::BadRequest {
             detail: e.to_string(),
-        }
+        },
     }
 }
 

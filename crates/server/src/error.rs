@@ -26,18 +26,14 @@ pub enum ApiError {
         /// Which operation failed.
         detail: String,
     },
-    /// The Content-Type is not one the endpoint reads.
-    UnsupportedMediaType {
-        /// The type as the client sent it.
-        media_type: String,
-    },
+    /// The Content-Type is not one the endpoint reads. The type the client sent is not
+    /// repeated (SPEC §2).
+    UnsupportedMediaType,
     /// A body was sent without a Content-Type.
     MissingContentType,
-    /// The charset (header or XML declaration) is not one of utf-8 and utf-16.
-    UnsupportedCharset {
-        /// The charset as the client sent it.
-        charset: String,
-    },
+    /// The charset (header or XML declaration) is not one of utf-8 and utf-16. The label the
+    /// client sent is not repeated (SPEC §2).
+    UnsupportedCharset,
     /// The body is larger than the configured limit.
     PayloadTooLarge {
         /// The limit in bytes.
@@ -86,9 +82,9 @@ impl ApiError {
             ApiError::EmptyBody => StatusCode::BAD_REQUEST,
             ApiError::InvalidSelect => StatusCode::BAD_REQUEST,
             ApiError::PatchTestFailed { .. } => StatusCode::CONFLICT,
-            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MissingContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UnsupportedCharset { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedCharset => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -111,9 +107,9 @@ impl ApiError {
                 "BadRequest"
             }
             ApiError::PatchTestFailed { .. } => "PatchTestFailed",
-            ApiError::UnsupportedMediaType { .. }
+            ApiError::UnsupportedMediaType
             | ApiError::MissingContentType
-            | ApiError::UnsupportedCharset { .. } => "UnsupportedMediaType",
+            | ApiError::UnsupportedCharset => "UnsupportedMediaType",
             ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
             ApiError::NotAcceptable => "NotAcceptable",
             ApiError::Unauthorized | ApiError::XsrfInvalid => "Unauthorized",
@@ -134,15 +130,9 @@ impl ApiError {
             ApiError::EmptyBody => ("SR_EMPTY_BODY", vec![]),
             ApiError::InvalidSelect => ("SR_INVALID_SELECT", vec![]),
             ApiError::PatchTestFailed { .. } => ("SR_PATCH_TEST_FAILED", vec![]),
-            ApiError::UnsupportedMediaType { media_type } => (
-                "SR_UNSUPPORTED_MEDIA_TYPE",
-                vec![("mediaType", Arg::Str(media_type.clone()))],
-            ),
+            ApiError::UnsupportedMediaType => ("SR_UNSUPPORTED_MEDIA_TYPE", vec![]),
             ApiError::MissingContentType => ("SR_MISSING_CONTENT_TYPE", vec![]),
-            ApiError::UnsupportedCharset { charset } => (
-                "SR_UNSUPPORTED_CHARSET",
-                vec![("charset", Arg::Str(charset.clone()))],
-            ),
+            ApiError::UnsupportedCharset => ("SR_UNSUPPORTED_CHARSET", vec![]),
             ApiError::PayloadTooLarge { limit } => (
                 "SR_PAYLOAD_TOO_LARGE",
                 vec![("limit", Arg::Number(*limit as i64))],
@@ -176,7 +166,7 @@ impl ApiError {
             ApiError::BadRequest { detail } | ApiError::PatchTestFailed { detail } => {
                 detail.clone()
             }
-            ApiError::UnsupportedMediaType { .. } | ApiError::MissingContentType => format!(
+            ApiError::UnsupportedMediaType | ApiError::MissingContentType => format!(
                 "Supported media types: {}.",
                 crate::respond::request_media_types().join(", ")
             ),
@@ -190,7 +180,7 @@ impl ApiError {
             }
             ApiError::EmptyBody
             | ApiError::InvalidSelect
-            | ApiError::UnsupportedCharset { .. }
+            | ApiError::UnsupportedCharset
             | ApiError::PayloadTooLarge { .. }
             | ApiError::Unauthorized
             | ApiError::XsrfInvalid
@@ -267,13 +257,9 @@ mod tests {
             ApiError::PatchTestFailed {
                 detail: String::new(),
             },
-            ApiError::UnsupportedMediaType {
-                media_type: String::new(),
-            },
+            ApiError::UnsupportedMediaType,
             ApiError::MissingContentType,
-            ApiError::UnsupportedCharset {
-                charset: String::new(),
-            },
+            ApiError::UnsupportedCharset,
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::NotAcceptable,
             ApiError::Unauthorized,

@@ -780,12 +780,12 @@ mod tests {
     fn texts_carry_no_isolation_marks() {
         let got = text(
             Some("en"),
-            "SR_UNSUPPORTED_MEDIA_TYPE",
-            &[("mediaType", Arg::Str("text/plain".into()))],
+            "SR_METHOD_NOT_ALLOWED",
+            &[("method", Arg::Str("PUT".into()))],
         );
         assert_eq!(
             got,
-            "The request entity's media type 'text/plain' is not supported for this resource."
+            "The requested resource does not support http method 'PUT'."
         );
     }
 

@@ -292,7 +292,7 @@ fn add_error_headers(builder: &mut HttpResponseBuilder, err: &ApiError) {
         ApiError::MethodNotAllowed { .. } => {
             builder.insert_header((header::ALLOW, "GET, POST"));
         }
-        ApiError::UnsupportedMediaType { .. } | ApiError::MissingContentType => {
+        ApiError::UnsupportedMediaType | ApiError::MissingContentType => {
             builder.insert_header(("Accept-Post", REQUEST_TYPES.join(", ")));
         }
         _ => {}

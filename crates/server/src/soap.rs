@@ -198,14 +198,16 @@ async fn run(
         .and_then(|v| v.to_str().ok());
     let charset = match negotiation::content_type(content_type, false, &[RequestType::TextXml]) {
         Ok(declared) => declared.and_then(|d| d.charset),
-        Err(negotiation::Error::UnsupportedCharset { charset }) => {
-            return Err(Answer::transport(&ApiError::UnsupportedCharset { charset }));
+        Err(negotiation::Error::UnsupportedCharset) => {
+            return Err(Answer::transport(&ApiError::UnsupportedCharset));
         }
-        Err(_) => {
-            let media_type = content_type.unwrap_or_default().to_owned();
-            return Err(Answer::transport(&ApiError::UnsupportedMediaType {
-                media_type,
-            }));
+        Err(
+            negotiation::Error::MissingContentType
+            | negotiation::Error::UnsupportedMediaType
+            | negotiation::Error::NotAcceptable { .. }
+            | negotiation::Error::NotAcceptableCharset,
+        ) => {
+            return Err(Answer::transport(&ApiError::UnsupportedMediaType));
         }
     };
     // Absent is fine (SPEC §9: "when present it must match"); every one present must.
@@ -329,33 +331,38 @@ async fn read_body(
 
 fn decode_error(err: soap::Error, limit: usize) -> Answer {
     match err {
-        soap::Error::Soap12 => Answer::transport(&ApiError::UnsupportedMediaType {
-            media_type: "application/soap+xml".to_owned(),
-        }),
-        soap::Error::Xml(e) if e.is_too_large() => {
+        soap::Error::Soap12 => Answer::transport(&ApiError::UnsupportedMediaType),
+        soap::Error::Xml(codec::Error::TooLarge { .. }) => {
             Answer::transport(&ApiError::PayloadTooLarge { limit })
         }
-        soap::Error::Xml(e) if e.is_unsupported_charset() => {
-            Answer::transport(&ApiError::UnsupportedCharset {
-                charset: e.to_string(),
-            })
+        soap::Error::Xml(codec::Error::UnsupportedCharset) => {
+            Answer::transport(&ApiError::UnsupportedCharset)
         }
-        soap::Error::MustUnderstand { header } => Answer::Fault {
+        soap::Error::MustUnderstand { .. } => Answer::Fault {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: FaultCode::MustUnderstand,
-            message: (
-                "SR_SOAP_MUST_UNDERSTAND",
-                vec![("header", Arg::Str(header))],
-            ),
+            message: ("SR_SOAP_MUST_UNDERSTAND", vec![]),
             outcome: "BadRequest",
         },
         soap::Error::UnknownOperation { .. } => {
             Answer::client_fault("SR_SOAP_UNKNOWN_OPERATION", vec![])
         }
-        err => {
-            debug_assert_eq!(err.fault_code(), FaultCode::Client);
-            Answer::client_fault("SR_SOAP_BAD_ENVELOPE", vec![])
-        }
+        soap::Error::Xml(
+            codec::Error::Empty
+            | codec::Error::Encoding { .. }
+            | codec::Error::Syntax { .. }
+            | codec::Error::TooDeep { .. }
+            | codec::Error::Doctype { .. }
+            | codec::Error::Shape { .. }
+            | codec::Error::Missing { .. }
+            | codec::Error::NotAString { .. }
+            | codec::Error::Duplicate { .. }
+            | codec::Error::DuplicateName { .. }
+            | codec::Error::PercentEncoding { .. }
+            | codec::Error::Patch { .. }
+            | codec::Error::PatchTestFailed { .. },
+        )
+        | soap::Error::Envelope { .. } => Answer::client_fault("SR_SOAP_BAD_ENVELOPE", vec![]),
     }
 }
 
