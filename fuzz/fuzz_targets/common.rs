@@ -26,7 +26,7 @@ pub fn check(media_type: RequestType, data: &[u8], reencode: fn(&ChangeOwnPasswo
     let Some((charset, body)) = split(data) else {
         return;
     };
-    let limits = Limits { max_bytes: 1 << 16, max_depth: 32 };
+    let limits = Limits { max_bytes: 1 << 16, ..Limits::default() };
     match decode(media_type, charset, body, &limits) {
         Ok(request) => {
             assert!(
@@ -34,7 +34,7 @@ pub fn check(media_type: RequestType, data: &[u8], reencode: fn(&ChangeOwnPasswo
                 "only a form carries a token"
             );
             let again = reencode(&request);
-            let big = Limits { max_bytes: usize::MAX, max_depth: 32 };
+            let big = Limits { max_bytes: usize::MAX, ..Limits::default() };
             let decoded = decode(media_type, Some(Charset::Utf8), again.as_bytes(), &big)
                 .unwrap_or_else(|e| panic!("re-encoded request refused: {e}"));
             assert_eq!(decoded.old_password, request.old_password);

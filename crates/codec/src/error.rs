@@ -84,6 +84,28 @@ pub enum Error {
         column: usize,
     },
 
+    /// Occurs when an XML element has more than
+    /// [`Limits::max_attributes`](crate::Limits::max_attributes) attributes (namespace
+    /// declarations count).
+    #[error("an element has more than {limit} attributes, at line {line}, column {column}")]
+    TooManyAttributes {
+        /// The limit.
+        limit: usize,
+        /// 1-based line of the element.
+        line: usize,
+        /// 1-based column of the element.
+        column: usize,
+    },
+
+    /// Occurs when an XML element has two attributes of the same name, at any depth.
+    #[error("an element has an attribute twice, at line {line}, column {column}")]
+    DuplicateAttribute {
+        /// 1-based line of the element.
+        line: usize,
+        /// 1-based column of the element.
+        column: usize,
+    },
+
     /// Occurs when the document is well-formed but has the wrong shape: a JSON body that is
     /// not an object, a JSON Patch that is not an array, an element inside `OldPassword`.
     #[error("{detail}")]

@@ -120,7 +120,7 @@ pub(crate) use encode::escape_xml;
 /// use agentgate_codec::Limits;
 ///
 /// let limits = Limits::default();
-/// assert_eq!((limits.max_bytes, limits.max_depth), (65_536, 32));
+/// assert_eq!((limits.max_bytes, limits.max_depth, limits.max_attributes), (65_536, 32, 32));
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -128,6 +128,10 @@ pub struct Limits {
     pub max_bytes: usize,
     /// The deepest nesting of JSON objects and arrays or XML elements; the root is level 1.
     pub max_depth: usize,
+    /// The most attributes one XML element may have, namespace declarations included
+    /// (SPEC §2: 32). Bounding them keeps reading linear: attributes are checked for
+    /// duplicates against each other.
+    pub max_attributes: usize,
 }
 
 impl Default for Limits {
@@ -135,6 +139,7 @@ impl Default for Limits {
         Limits {
             max_bytes: 65_536,
             max_depth: 32,
+            max_attributes: 32,
         }
     }
 }

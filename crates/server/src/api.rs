@@ -305,6 +305,8 @@ fn decode_error(e: codec::Error, limit: usize) -> ApiError {
         | codec::Error::Syntax { .. }
         | codec::Error::TooDeep { .. }
         | codec::Error::Doctype { .. }
+        | codec::Error::TooManyAttributes { .. }
+        | codec::Error::DuplicateAttribute { .. }
         | codec::Error::Shape { .. }
         | codec::Error::Missing { .. }
         | codec::Error::NotAString { .. }

@@ -353,6 +353,8 @@ fn decode_error(err: soap::Error, limit: usize) -> Answer {
             | codec::Error::Syntax { .. }
             | codec::Error::TooDeep { .. }
             | codec::Error::Doctype { .. }
+            | codec::Error::TooManyAttributes { .. }
+            | codec::Error::DuplicateAttribute { .. }
             | codec::Error::Shape { .. }
             | codec::Error::Missing { .. }
             | codec::Error::NotAString { .. }
