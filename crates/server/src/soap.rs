@@ -236,7 +236,10 @@ async fn run(
     if state.settings.online && !state.settings.enable_user_agent {
         return Err(Answer::refused(&ApiError::OnlineForbidden));
     }
-    if request.application_token || req.headers().contains_key(&crate::respond::SO_APPTOKEN) {
+    // SPEC §4, §9: application tokens are checked only Online; nil or empty is no token.
+    let app_token = req.headers().get(&crate::respond::SO_APPTOKEN);
+    let partner = request.application_token.is_some() || app_token.is_some_and(|v| !v.is_empty());
+    if state.settings.online && partner {
         return Err(Answer::refused(&ApiError::PartnerAppForbidden));
     }
     // The ticket in the envelope is the SOAP way; HTTP `Authorization` is accepted too. A
@@ -456,7 +459,11 @@ mod tests {
         let cases = [
             ("/remote/services88/user.svc", Some(88)),
             ("/remote/services84/user.svc", Some(84)),
-            ("/remote/services83/user.svc", None),
+            ("/remote/services83/user.svc", Some(83)),
+            ("/remote/services75/user.svc", Some(75)),
+            ("/remote/services73/user.svc", Some(73)),
+            ("/remote/services79/user.svc", None),
+            ("/remote/services74/user.svc", None),
             ("/remote/services89/user.svc", None),
             ("/remote/services8a/user.svc", None),
             ("/remote/services088/user.svc", None),
@@ -581,6 +588,8 @@ mod tests {
                 "",
             ),
             (envelope("", OLD, NEW), "Unauthorized", ""),
+            // On-site an application token is ignored (SPEC §4): the call goes on, here to
+            // a wrong old password.
             (
                 envelope(
                     &format!(
@@ -588,11 +597,11 @@ mod tests {
                         credentials(&ticket),
                         soap::namespace(88)
                     ),
-                    OLD,
+                    "not-the-old-one",
                     NEW,
                 ),
-                "PartnerAppForbidden",
-                "",
+                "old-password-mismatch",
+                "Den nuværende",
             ),
             (
                 envelope(&credentials(&ticket), OLD, NEW)

@@ -47,10 +47,8 @@ mod read;
 mod write;
 mod wsdl;
 
-use std::fmt;
-use std::ops::RangeInclusive;
-
 use crate::{Charset, Limits};
+use std::fmt;
 
 pub use write::{encode_fault, encode_response};
 pub use wsdl::wsdl;
@@ -61,8 +59,35 @@ pub const ENVELOPE_NAMESPACE: &str = "http://schemas.xmlsoap.org/soap/envelope/"
 /// The SOAP 1.2 envelope namespace: recognised only to be refused ([`Error::Soap12`]).
 pub const SOAP12_NAMESPACE: &str = "http://www.w3.org/2003/05/soap-envelope";
 
-/// The NetServer web-service versions served: `Services84` to `Services88`.
-pub const VERSIONS: RangeInclusive<u8> = 84..=88;
+/// Every NetServer web-service version that published `User/ChangeOwnPassword`, the versions
+/// served (SPEC §9): `Services73`, `Services75` and `Services80` to `Services88`. The one
+/// list: the server's router, the namespace check of [`decode_request`], the WSDL and the
+/// documentation read it.
+///
+/// # Examples
+///
+/// ```
+/// use agentgate_codec::soap;
+///
+/// assert!(soap::VERSIONS.contains(&75) && soap::VERSIONS.contains(&83));
+/// assert!(!soap::VERSIONS.contains(&74) && !soap::VERSIONS.contains(&89));
+/// ```
+pub const VERSIONS: [u8; 11] = [73, 75, 80, 81, 82, 83, 84, 85, 86, 87, 88];
+
+/// Whether a version's contract has the `ExtraInfo` reply header: 8.0 and later do, 7.x does
+/// not (SPEC §9).
+///
+/// # Examples
+///
+/// ```
+/// use agentgate_codec::soap;
+///
+/// assert!(soap::has_extra_info(80) && soap::has_extra_info(88));
+/// assert!(!soap::has_extra_info(73) && !soap::has_extra_info(75));
+/// ```
+pub const fn has_extra_info(version: u8) -> bool {
+    version >= 80
+}
 
 const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
@@ -133,7 +158,7 @@ pub fn action_matches(value: &str, version: u8) -> bool {
 /// `Debug` shows whether the secrets are there, never their values.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Request {
-    /// The NetServer version of the endpoint called (84 to 88).
+    /// The NetServer version of the endpoint called, one of [`VERSIONS`].
     pub version: u8,
     /// `OldPassword`.
     pub old_password: Option<String>,
@@ -141,9 +166,10 @@ pub struct Request {
     pub new_password: Option<String>,
     /// `Credentials/Ticket` (a `7T:` ticket), trimmed; `None` when absent, nil or empty.
     pub ticket: Option<String>,
-    /// Whether an `ApplicationToken` header was sent (and is not nil): the caller is a
-    /// partner app.
-    pub application_token: bool,
+    /// The `ApplicationToken` header's value, trimmed; `None` when absent, nil or empty, as
+    /// clients generated from SuperOffice's WSDL send it empty on-site. What a token means
+    /// is the server's business (SPEC §4: a partner app, refused only under `--online`).
+    pub application_token: Option<String>,
     /// The `TimeZone` header as `SO-TimeZone` text: `SoTimeZoneId` when it is set and not 0
     /// (WCF always sends the int, 0 when unset), else `SoTimeZoneLocationCode`.
     pub time_zone: Option<String>,
@@ -157,7 +183,7 @@ impl fmt::Debug for Request {
             .field("old_password", &redacted(&self.old_password))
             .field("new_password", &redacted(&self.new_password))
             .field("ticket", &redacted(&self.ticket))
-            .field("application_token", &self.application_token)
+            .field("application_token", &redacted(&self.application_token))
             .field("time_zone", &self.time_zone)
             .finish()
     }
@@ -350,7 +376,7 @@ mod tests {
             old_password: Some("hunter2".into()),
             new_password: Some("hunter3".into()),
             ticket: Some("7T:secret".into()),
-            application_token: false,
+            application_token: Some("app-secret".into()),
             time_zone: None,
         };
         let debug = format!("{request:?}");

@@ -12,7 +12,6 @@ enum Frame {
     Header,
     Body,
     Credentials,
-    ApplicationToken,
     TimeZone,
     Operation,
     /// An element whose text is the value of a field.
@@ -26,6 +25,7 @@ enum Field {
     OldPassword,
     NewPassword,
     Ticket,
+    ApplicationToken,
     TimeZoneId,
     TimeZoneLocationCode,
 }
@@ -56,6 +56,7 @@ impl Field {
             Field::OldPassword => problem!("OldPassword"),
             Field::NewPassword => problem!("NewPassword"),
             Field::Ticket => problem!("Ticket"),
+            Field::ApplicationToken => problem!("ApplicationToken"),
             Field::TimeZoneId => problem!("SoTimeZoneId"),
             Field::TimeZoneLocationCode => problem!("SoTimeZoneLocationCode"),
         }
@@ -131,11 +132,11 @@ struct Parser<'t> {
     credentials_seen: bool,
     application_token_seen: bool,
     time_zone_seen: bool,
-    application_token: bool,
     capture: Option<Capture>,
     old_password: Slot,
     new_password: Slot,
     ticket: Slot,
+    application_token: Slot,
     time_zone_id: Slot,
     time_zone_code: Slot,
 }
@@ -153,11 +154,11 @@ impl<'t> Parser<'t> {
             credentials_seen: false,
             application_token_seen: false,
             time_zone_seen: false,
-            application_token: false,
             capture: None,
             old_password: None,
             new_password: None,
             ticket: None,
+            application_token: None,
             time_zone_id: None,
             time_zone_code: None,
         }
@@ -175,7 +176,7 @@ impl<'t> Parser<'t> {
             old_password: self.old_password.flatten(),
             new_password: self.new_password.flatten(),
             ticket: trimmed(self.ticket),
-            application_token: self.application_token,
+            application_token: trimmed(self.application_token),
             time_zone: time_zone_id.or_else(|| trimmed(self.time_zone_code)),
         }
     }
@@ -264,13 +265,9 @@ impl<'t> Parser<'t> {
             Some(Frame::Field(field)) => {
                 return Err(self.envelope(at, field.problem(Misuse::HoldsElements)));
             }
-            Some(
-                Frame::Credentials
-                | Frame::TimeZone
-                | Frame::ApplicationToken
-                | Frame::Operation
-                | Frame::Ignored,
-            ) => Frame::Ignored,
+            Some(Frame::Credentials | Frame::TimeZone | Frame::Operation | Frame::Ignored) => {
+                Frame::Ignored
+            }
         };
         self.stack.push(frame);
         Ok(())
@@ -291,7 +288,7 @@ impl<'t> Parser<'t> {
             ),
             b"ApplicationToken" => (
                 &mut self.application_token_seen,
-                Frame::ApplicationToken,
+                Frame::Field(Field::ApplicationToken),
                 "the header ApplicationToken appears more than once",
             ),
             b"TimeZone" => (
@@ -314,10 +311,10 @@ impl<'t> Parser<'t> {
             return Err(self.envelope(at, repeated));
         }
         *seen = true;
-        if frame == Frame::ApplicationToken && !attributes.nil {
-            self.application_token = true;
+        match frame {
+            Frame::Field(field) => self.field(field, attributes, at),
+            frame => Ok(frame),
         }
-        Ok(frame)
     }
 
     fn field(&mut self, field: Field, attributes: &Attributes, at: usize) -> Result<Frame, Error> {
@@ -338,6 +335,7 @@ impl<'t> Parser<'t> {
             Field::OldPassword => &mut self.old_password,
             Field::NewPassword => &mut self.new_password,
             Field::Ticket => &mut self.ticket,
+            Field::ApplicationToken => &mut self.application_token,
             Field::TimeZoneId => &mut self.time_zone_id,
             Field::TimeZoneLocationCode => &mut self.time_zone_code,
         }
@@ -378,7 +376,7 @@ impl<'t> Parser<'t> {
                     capture.value.push_str(text);
                 }
             }
-            None | Some(Frame::ApplicationToken | Frame::Ignored) => {}
+            None | Some(Frame::Ignored) => {}
             Some(
                 Frame::Envelope
                 | Frame::Header
@@ -442,7 +440,7 @@ mod tests {
                 old_password: Some("o".into()),
                 new_password: Some("n".into()),
                 ticket: Some("7T:abc".into()),
-                application_token: false,
+                application_token: None,
                 time_zone: Some("NO".into()),
             }
         );
@@ -474,25 +472,45 @@ mod tests {
     }
 
     #[test]
-    fn application_token_marks_a_partner_app_unless_nil() {
+    fn application_token_is_its_value_and_nil_or_empty_is_none() {
         let cases = [
             (
                 format!(r#"<ApplicationToken xmlns="{NS88}">1234567-1234-9876</ApplicationToken>"#),
-                true,
+                Some("1234567-1234-9876"),
             ),
-            (format!(r#"<ApplicationToken xmlns="{NS88}"/>"#), true),
+            (
+                format!(r#"<h:ApplicationToken xmlns:h="{NS88}"> tok </h:ApplicationToken>"#),
+                Some("tok"),
+            ),
+            // As PHP's SoapClient and WCF send it on-site.
+            (format!(r#"<ApplicationToken xmlns="{NS88}"/>"#), None),
+            (
+                format!(r#"<ns1:ApplicationToken xmlns:ns1="{NS88}"></ns1:ApplicationToken>"#),
+                None,
+            ),
+            (
+                format!(r#"<ApplicationToken xmlns="{NS88}">  </ApplicationToken>"#),
+                None,
+            ),
             (
                 format!(
                     r#"<ApplicationToken xmlns="{NS88}" xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:nil="true"/>"#
                 ),
-                false,
+                None,
             ),
-            (String::new(), false),
+            (String::new(), None),
         ];
-        for (header, partner) in cases {
+        for (header, token) in cases {
             let request = ok(&envelope(&header, &operation(PASSWORDS)));
-            assert_eq!(request.application_token, partner, "{header}");
+            assert_eq!(request.application_token.as_deref(), token, "{header}");
         }
+        let twice = format!(
+            r#"<ApplicationToken xmlns="{NS88}"/><ApplicationToken xmlns="{NS88}">x</ApplicationToken>"#
+        );
+        assert_eq!(
+            err(&envelope(&twice, &operation(PASSWORDS))).to_string(),
+            "not a valid SOAP 1.1 envelope: the header ApplicationToken appears more than once, at line 1, column 157"
+        );
     }
 
     #[test]
