@@ -3,11 +3,12 @@
 //! A decode must never panic. When it succeeds, the result must be consistent: writing the
 //! passwords again in the same format (with the test's own plain encoder) and decoding that
 //! gives the same request, and nothing but a form carries an XSRF token. When it fails, the
-//! error's message and predicates must work.
+//! error's message must be there, and the variants the server answers apart come only from
+//! the formats that can produce them.
 
 #![allow(dead_code)]
 
-use agentgate_codec::{ChangeOwnPasswordRequest, Charset, Limits, RequestType, decode};
+use agentgate_codec::{ChangeOwnPasswordRequest, Charset, Error, Limits, RequestType, decode};
 
 pub fn split(data: &[u8]) -> Option<(Option<Charset>, &[u8])> {
     let (&first, body) = data.split_first()?;
@@ -25,7 +26,7 @@ pub fn check(media_type: RequestType, data: &[u8], reencode: fn(&ChangeOwnPasswo
     let Some((charset, body)) = split(data) else {
         return;
     };
-    let limits = Limits { max_bytes: 1 << 16, max_depth: 32 };
+    let limits = Limits { max_bytes: 1 << 16, ..Limits::default() };
     match decode(media_type, charset, body, &limits) {
         Ok(request) => {
             assert!(
@@ -33,7 +34,7 @@ pub fn check(media_type: RequestType, data: &[u8], reencode: fn(&ChangeOwnPasswo
                 "only a form carries a token"
             );
             let again = reencode(&request);
-            let big = Limits { max_bytes: usize::MAX, max_depth: 32 };
+            let big = Limits { max_bytes: usize::MAX, ..Limits::default() };
             let decoded = decode(media_type, Some(Charset::Utf8), again.as_bytes(), &big)
                 .unwrap_or_else(|e| panic!("re-encoded request refused: {e}"));
             assert_eq!(decoded.old_password, request.old_password);
@@ -42,13 +43,12 @@ pub fn check(media_type: RequestType, data: &[u8], reencode: fn(&ChangeOwnPasswo
         Err(error) => {
             let message = error.to_string();
             assert!(!message.is_empty());
-            let flags = [error.is_patch_test_failed(), error.is_too_large(), error.is_unsupported_charset()];
-            assert!(flags.iter().filter(|&&f| f).count() <= 1);
-            if error.is_patch_test_failed() {
-                assert_eq!(media_type, RequestType::JsonPatch);
-            }
-            if error.is_unsupported_charset() {
-                assert!(matches!(media_type, RequestType::Xml | RequestType::TextXml));
+            match error {
+                Error::PatchTestFailed { .. } => assert_eq!(media_type, RequestType::JsonPatch),
+                Error::UnsupportedCharset => {
+                    assert!(matches!(media_type, RequestType::Xml | RequestType::TextXml));
+                }
+                _ => {}
             }
         }
     }

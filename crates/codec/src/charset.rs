@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 
-use crate::error::label_excerpt;
 use crate::{Charset, Error};
 
 /// The byte-level encoding actually read.
@@ -159,9 +158,7 @@ fn check_declared_encoding(text: &[u8]) -> Result<(), Error> {
             if known {
                 Ok(())
             } else {
-                Err(Error::UnsupportedCharset {
-                    charset: label_excerpt(label),
-                })
+                Err(Error::UnsupportedCharset)
             }
         }
         None => Ok(()),
@@ -385,7 +382,9 @@ mod tests {
         ];
         for (body, charset, label) in cases {
             match decode_text(&body, charset, true) {
-                Err(Error::UnsupportedCharset { charset }) => assert_eq!(charset, label),
+                Err(error @ Error::UnsupportedCharset) => {
+                    assert!(!error.to_string().contains(label), "{error}");
+                }
                 other => panic!("{label}: {other:?}"),
             }
         }

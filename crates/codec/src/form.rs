@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use crate::error::line_column;
 use crate::json::{NEW_PASSWORD, OLD_PASSWORD};
 use crate::{ChangeOwnPasswordRequest, Error};
 
@@ -16,7 +17,8 @@ pub(crate) const XSRF_TOKEN: &str = "XSRF_TOKEN";
 ///
 /// # Errors
 ///
-/// [`Error::PercentEncoding`], [`Error::Duplicate`], [`Error::Missing`].
+/// [`Error::PercentEncoding`], [`Error::Duplicate`], [`Error::DuplicateName`],
+/// [`Error::Missing`].
 pub(crate) fn decode(text: &str) -> Result<ChangeOwnPasswordRequest, Error> {
     let mut old = None;
     let mut new = None;
@@ -45,17 +47,14 @@ pub(crate) fn decode(text: &str) -> Result<ChangeOwnPasswordRequest, Error> {
                 .get_or_insert_with(HashSet::new)
                 .insert(name.to_ascii_lowercase())
             {
-                return Err(Error::Duplicate {
-                    property: name.into_owned(),
-                });
+                let (line, column) = line_column(text.as_bytes(), start);
+                return Err(Error::DuplicateName { line, column });
             }
             percent_decode(value, value_start, None)?;
             continue;
         };
         if slot.is_some() {
-            return Err(Error::Duplicate {
-                property: property.into(),
-            });
+            return Err(Error::Duplicate { property });
         }
         *slot = Some(percent_decode(value, value_start, Some(property))?.into_owned());
     }
@@ -199,7 +198,6 @@ mod tests {
                 "OldPassword=a&NewPassword=n&XSRF_TOKEN=1&xsrf_token=2",
                 "XSRF_TOKEN",
             ),
-            ("a=1&OldPassword=o&A=2&NewPassword=n", "A"),
         ];
         for (body, name) in cases {
             match decode(body) {
@@ -207,6 +205,19 @@ mod tests {
                 other => panic!("{body}: {other:?}"),
             }
         }
+        // Another name is not repeated, only placed.
+        let error = decode("Secret=1&OldPassword=o&SECRET=2&NewPassword=n").unwrap_err();
+        assert_eq!(
+            error,
+            Error::DuplicateName {
+                line: 1,
+                column: 24
+            }
+        );
+        assert!(
+            !error.to_string().to_lowercase().contains("secret"),
+            "{error}"
+        );
     }
 
     #[test]

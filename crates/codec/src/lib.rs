@@ -120,7 +120,7 @@ pub(crate) use encode::escape_xml;
 /// use agentgate_codec::Limits;
 ///
 /// let limits = Limits::default();
-/// assert_eq!((limits.max_bytes, limits.max_depth), (65_536, 32));
+/// assert_eq!((limits.max_bytes, limits.max_depth, limits.max_attributes), (65_536, 32, 32));
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -128,6 +128,10 @@ pub struct Limits {
     pub max_bytes: usize,
     /// The deepest nesting of JSON objects and arrays or XML elements; the root is level 1.
     pub max_depth: usize,
+    /// The most attributes one XML element may have, namespace declarations included
+    /// (SPEC §2: 32). Bounding them keeps reading linear: attributes are checked for
+    /// duplicates against each other.
+    pub max_attributes: usize,
 }
 
 impl Default for Limits {
@@ -135,6 +139,7 @@ impl Default for Limits {
         Limits {
             max_bytes: 65_536,
             max_depth: 32,
+            max_attributes: 32,
         }
     }
 }
@@ -468,7 +473,7 @@ mod tests {
         };
         for media_type in RequestType::ALL {
             let error = decode(media_type, None, &[b' '; 11], &small).unwrap_err();
-            assert!(error.is_too_large(), "{media_type:?}");
+            assert_eq!(error, Error::TooLarge { limit: 10 }, "{media_type:?}");
             assert_eq!(
                 error.to_string(),
                 "the request body is larger than 10 bytes"
@@ -485,35 +490,42 @@ mod tests {
     }
 
     #[test]
-    fn predicates_pick_exactly_their_variant() {
+    fn each_refusal_the_server_answers_apart_is_its_own_variant() {
         let limits = Limits::default();
         let test_failed = decode(
             RequestType::JsonPatch,
             None,
             br#"[{"op":"test","path":"/OldPassword","value":"x"}]"#,
             &limits,
-        )
-        .unwrap_err();
+        );
         let unsupported = decode(
             RequestType::TextXml,
             None,
             b"<?xml version='1.0' encoding='koi8-r'?><r/>",
             &limits,
-        )
-        .unwrap_err();
-        let bad_request = decode(RequestType::Json, None, b"[]", &limits).unwrap_err();
-        assert_eq!(
-            [&test_failed, &unsupported, &bad_request].map(|e| (
-                e.is_patch_test_failed(),
-                e.is_unsupported_charset(),
-                e.is_too_large()
-            )),
-            [
-                (true, false, false),
-                (false, true, false),
-                (false, false, false)
-            ]
         );
+        let too_large = decode(
+            RequestType::Json,
+            None,
+            b"{}",
+            &Limits {
+                max_bytes: 1,
+                ..limits
+            },
+        );
+        assert_eq!(
+            test_failed,
+            Err(Error::PatchTestFailed {
+                index: 0,
+                property: Some("OldPassword")
+            })
+        );
+        assert_eq!(unsupported, Err(Error::UnsupportedCharset));
+        assert_eq!(too_large, Err(Error::TooLarge { limit: 1 }));
+        // The charset's message names the supported ones, never the label sent.
+        let message = unsupported.unwrap_err().to_string();
+        assert!(!message.contains("koi8"), "{message}");
+        assert!(message.contains("utf-8, utf-16"), "{message}");
     }
 
     #[test]

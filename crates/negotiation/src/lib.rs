@@ -105,18 +105,22 @@
 //! library's test harness, which rejects them.)
 
 mod charset;
+mod content_type;
 mod error;
 mod header;
 mod language;
 mod media;
+mod range;
 mod time_zone;
 
 pub use agentgate_media::{Charset, Essence, RequestType, ResponseType, Syntax};
 
 pub use crate::charset::charset;
+pub use crate::content_type::{ContentType, content_type};
 pub use crate::error::Error;
 pub use crate::language::{Language, LanguageChoice, culture, language};
-pub use crate::media::{ContentType, Fallback, Offer, content_type, media_type, quality};
+pub use crate::media::{Fallback, Offer, media_type};
+pub use crate::range::quality;
 pub use crate::time_zone::{TimeZoneChoice, time_zone};
 
 /// The `Vary` value every `/api/` response carries (SPEC §3): the answer depends on these

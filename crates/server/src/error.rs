@@ -339,10 +339,9 @@ impl From<agentgate_negotiation::Error> for ApiError {
         use agentgate_negotiation::Error as E;
         match e {
             E::MissingContentType => ApiError::MissingContentType,
-            E::UnsupportedMediaType { .. } => ApiError::UnsupportedMediaType,
-            E::UnsupportedCharset { .. } => ApiError::UnsupportedCharset,
+            E::UnsupportedMediaType => ApiError::UnsupportedMediaType,
+            E::UnsupportedCharset => ApiError::UnsupportedCharset,
             E::NotAcceptable { .. } | E::NotAcceptableCharset => ApiError::NotAcceptable,
-            _ => ApiError::Internal,
         }
     }
 }
@@ -353,11 +352,25 @@ impl From<agentgate_codec::Error> for ApiError {
         match e {
             E::Empty => ApiError::EmptyBody,
             E::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-            E::UnsupportedCharset { .. } => ApiError::UnsupportedCharset,
-            e @ E::PatchTestFailed { .. } => ApiError::PatchTestFailed {
+            E::UnsupportedCharset => ApiError::UnsupportedCharset,
+            E::PatchTestFailed { .. } => ApiError::PatchTestFailed {
                 detail: e.to_string(),
             },
-            e => ApiError::BadRequest {
+            // What is wrong and where: the messages name positions and the contract's own
+            // names, never the request's text (SPEC §2).
+            E::Encoding { .. }
+            | E::Syntax { .. }
+            | E::TooDeep { .. }
+            | E::Doctype { .. }
+            | E::TooManyAttributes { .. }
+            | E::DuplicateAttribute { .. }
+            | E::Shape { .. }
+            | E::Missing { .. }
+            | E::NotAString { .. }
+            | E::Duplicate { .. }
+            | E::DuplicateName { .. }
+            | E::PercentEncoding { .. }
+            | E::Patch { .. } => ApiError::BadRequest {
                 detail: e.to_string(),
             },
         }

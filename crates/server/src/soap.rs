@@ -219,8 +219,8 @@ fn command(req: &HttpRequest, state: &AppState, request: soap::Request) -> Comma
         }),
     };
     let mut context = crate::rest::context(req, state);
-    if request.application_token {
-        context.app_token = Some("ApplicationToken".to_owned());
+    if request.application_token.is_some() {
+        context.app_token = request.application_token;
     }
     Command {
         credential,
@@ -287,7 +287,6 @@ fn fault(err: soap::Error) -> Answer {
         },
         soap::Error::UnknownOperation { .. } => Answer::client_fault(Message::SoapUnknownOperation),
         soap::Error::Envelope { .. } => Answer::client_fault(Message::SoapBadEnvelope),
-        _ => Answer::client_fault(Message::SoapBadEnvelope),
     }
 }
 
@@ -357,7 +356,11 @@ mod tests {
         let cases = [
             ("/remote/services88/user.svc", Some(88)),
             ("/remote/services84/user.svc", Some(84)),
-            ("/remote/services83/user.svc", None),
+            ("/remote/services83/user.svc", Some(83)),
+            ("/remote/services75/user.svc", Some(75)),
+            ("/remote/services73/user.svc", Some(73)),
+            ("/remote/services79/user.svc", None),
+            ("/remote/services74/user.svc", None),
             ("/remote/services89/user.svc", None),
             ("/remote/services8a/user.svc", None),
             ("/remote/services088/user.svc", None),
