@@ -409,7 +409,7 @@ fn the_wsdl_parses_and_names_the_address_it_was_fetched_at() {
         .unwrap();
     assert_eq!(lower.status().as_u16(), 200);
     let missing = client()
-        .get(server.url("/Remote/Services83/User.svc?wsdl"))
+        .get(server.url("/Remote/Services79/User.svc?wsdl"))
         .send()
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
