@@ -1,9 +1,8 @@
 //! The `agentgate` command line (SPEC §8).
 //!
-//! - [`args`](self::args): what clap accepts; the option structs are also the TOML file's
-//!   shape.
-//! - [`config`](self::config): flag > `AGENTGATE_*` variable > `--config` file > default,
-//!   and the checks that turn options into settings.
+//! - `args`: what clap accepts; the option structs are also the TOML file's shape.
+//! - `config`: flag > `AGENTGATE_*` variable > `--config` file > default, and the checks
+//!   that turn options into settings.
 //! - `commands`: what each subcommand does; `store`: opening the user store with messages
 //!   an operator can act on; `limits` and `tls`: the listener's guards and certificates.
 
