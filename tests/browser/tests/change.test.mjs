@@ -80,9 +80,19 @@ test('log in, change the password, log out, log in with the new one', async () =
     await assertCleanMarkup(page);
     assert.equal((await page.textContent('.message')).trim(), 'Your password has been changed.');
     assert.ok(await page.isVisible('.message.success'));
+    // The result page keeps who is signed in and the way out.
+    assert.match(await page.textContent('.who'), /alice/i);
+    assert.ok(await page.isVisible('form[action="/logout"] button[type="submit"]'), 'sign out on the result page');
     await shoot(page, 'change-success');
 
-    // The session that made the change stays open; the other one is revoked.
+    // The session that made the change stays open under a new id (SPEC §6), and the result
+    // page's sign-out form carries the new session's token; the other session is revoked.
+    const renewed = await cookie(context, 'agentgate_session');
+    assert.notEqual(renewed.value, session.value, 'the session has a new id');
+    assert.equal(
+      await page.inputValue('form[action="/logout"] input[name="XSRF_TOKEN"]'),
+      (await cookie(context, 'XSRF-TOKEN')).value,
+    );
     await page.goto('/password');
     assert.equal(new URL(page.url()).pathname, '/password');
     // The other browser still shows the form it loaded before; its post is refused
