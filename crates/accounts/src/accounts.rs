@@ -7,14 +7,14 @@ use std::time::{Duration, SystemTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::hashing::HashPool;
-use crate::limits::{ChangeKey, guess_key};
+use crate::limits::ChangeKey;
 use crate::policy::normalize;
 use crate::secret::{self, ServerSecret, constant_time_eq};
 use crate::store::{
-    AuditAction, AuditEvent, AuditOutcome, CredentialKind, NewCredential, NewUser, PasswordChange,
-    PasswordReset, PgStore, SqliteStore, Store, from_millis, to_millis,
+    AuditAction, AuditEvent, AuditOutcome, CredentialKind, PasswordChange, PgStore, SqliteStore,
+    Store, from_millis, to_millis,
 };
-use crate::{Config, Error, Policy, PolicyViolation, username};
+use crate::{Config, Error, Policy, PolicyViolation};
 
 /// Users, their passwords and credentials, on one store.
 ///
@@ -29,8 +29,8 @@ pub struct Accounts {
 pub(crate) struct Inner {
     config: Config,
     pub(crate) backend: Backend,
-    hasher: HashPool,
-    secret: ServerSecret,
+    pub(crate) hasher: HashPool,
+    pub(crate) secret: ServerSecret,
     pub(crate) clock: Arc<dyn Clock>,
     /// Checked against for unknown and disabled users, so they cost what a known one does.
     dummy_hash: String,
@@ -113,16 +113,16 @@ pub struct Identity {
     pub username: String,
     /// How the user authenticated.
     pub via: Via,
-    credential_id: Option<i64>,
-    verified: Option<Verified>,
+    pub(crate) credential_id: Option<i64>,
+    pub(crate) verified: Option<Verified>,
 }
 
 #[derive(Clone)]
-struct Verified {
+pub(crate) struct Verified {
     /// The PHC string the password matched.
-    hash: String,
+    pub(crate) hash: String,
     /// The NFKC form of the password.
-    password: String,
+    pub(crate) password: String,
 }
 
 impl Identity {
@@ -340,243 +340,6 @@ impl Accounts {
         self.inner.hasher.padding_target()
     }
 
-    /// Adds a user with a password the policy accepts.
-    ///
-    /// The name must pass RFC 8265's UsernameCaseMapped profile (no spaces, controls,
-    /// invisible format characters or unassigned code points; see
-    /// [`UsernameProblem`](crate::UsernameProblem)) and hold no colon; existing users are
-    /// looked up as before, whatever their names.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidUsername`] saying why, [`Error::Policy`], [`Error::UserExists`] (names
-    /// are compared after NFKC and lowercasing), [`Error::Busy`], and the store's errors.
-    pub async fn add_user(&self, username: &str, password: &str) -> Result<(), Error> {
-        username::check(username).map_err(Error::InvalidUsername)?;
-        self.policy()
-            .check(password, None, username)
-            .map_err(Error::Policy)?;
-        let key = username_key(username);
-        let hash = self.inner.hasher.hash(normalize(password)).await?;
-        let at = self.now();
-        let new = NewUser {
-            username,
-            username_key: &key,
-            hash: &hash,
-            at,
-        };
-        let user_id = with_store!(self, s => s.insert_user(&new).await)?;
-        self.audit(AuditEvent {
-            at,
-            user_id: Some(user_id),
-            username,
-            action: AuditAction::UserAdd,
-            outcome: AuditOutcome::Added,
-            client: None,
-        })
-        .await
-    }
-
-    /// An operator sets a user's password (`agentgate user passwd`, SPEC §8): the policy
-    /// applies as in [`add_user`](Accounts::add_user); in one transaction the hash is
-    /// replaced, every ticket, token and session of the user revoked, its throttle counts
-    /// (change counts of every credential, the guessing count of its name) cleared and an
-    /// audit event written. For a user who is locked out, or whose credentials leaked.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownUser`], [`Error::Policy`], [`Error::Busy`], and the store's errors.
-    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), Error> {
-        let key = username_key(username);
-        let user = with_store!(self, s => s.user_by_key(&key).await)?.ok_or(Error::UnknownUser)?;
-        self.policy()
-            .check(password, None, &user.username)
-            .map_err(Error::Policy)?;
-        let hash = self.inner.hasher.hash(normalize(password)).await?;
-        let reset = PasswordReset {
-            username_key: &key,
-            new_hash: &hash,
-            guess_key: &guess_key(username),
-            audit: AuditEvent {
-                at: self.now(),
-                user_id: Some(user.id),
-                username: &user.username,
-                action: AuditAction::UserPasswd,
-                outcome: AuditOutcome::PasswordSet,
-                client: None,
-            },
-        };
-        if with_store!(self, s => s.reset_password(&reset).await)? {
-            Ok(())
-        } else {
-            Err(Error::UnknownUser)
-        }
-    }
-
-    /// All users, by name.
-    ///
-    /// # Errors
-    ///
-    /// The store's errors.
-    pub async fn list_users(&self) -> Result<Vec<UserSummary>, Error> {
-        with_store!(self, s => s.list_users().await)
-    }
-
-    /// Disables (or enables again) a user. A disabled user's credentials stop working; they
-    /// work again when it is enabled, unless they expired meanwhile.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownUser`], and the store's errors.
-    pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), Error> {
-        let key = username_key(username);
-        if !with_store!(self, s => s.set_disabled(&key, disabled).await)? {
-            return Err(Error::UnknownUser);
-        }
-        self.audit(AuditEvent {
-            at: self.now(),
-            user_id: None,
-            username,
-            action: AuditAction::UserDisable,
-            outcome: if disabled {
-                AuditOutcome::Disabled
-            } else {
-                AuditOutcome::Enabled
-            },
-            client: None,
-        })
-        .await
-    }
-
-    /// Removes a user with its tickets, tokens, sessions and change throttle counts.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownUser`], and the store's errors.
-    pub async fn remove_user(&self, username: &str) -> Result<(), Error> {
-        let key = username_key(username);
-        if !with_store!(self, s => s.remove_user(&key).await)? {
-            return Err(Error::UnknownUser);
-        }
-        self.audit(AuditEvent {
-            at: self.now(),
-            user_id: None,
-            username,
-            action: AuditAction::UserRemove,
-            outcome: AuditOutcome::Removed,
-            client: None,
-        })
-        .await
-    }
-
-    /// Issues a `7T:` ticket for `SOTicket` authentication, valid for `ttl` or the configured
-    /// `ticket_ttl`. Only its SHA-256 digest is stored.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownUser`], [`Error::UserDisabled`], [`Error::TtlTooLong`] over
-    /// `max_credential_ttl` (30 days), and the store's errors.
-    pub async fn issue_ticket(
-        &self,
-        username: &str,
-        ttl: Option<Duration>,
-    ) -> Result<String, Error> {
-        let ttl = ttl.unwrap_or(self.config().ticket_ttl);
-        self.issue(CredentialKind::Ticket, TICKET_PREFIX, username, ttl)
-            .await
-    }
-
-    /// Issues an `8A:` token for `Bearer` authentication, valid for `ttl` or the configured
-    /// `token_ttl`. Only its SHA-256 digest is stored.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownUser`], [`Error::UserDisabled`], [`Error::TtlTooLong`] over
-    /// `max_credential_ttl` (30 days), and the store's errors.
-    pub async fn issue_token(
-        &self,
-        username: &str,
-        ttl: Option<Duration>,
-    ) -> Result<String, Error> {
-        let ttl = ttl.unwrap_or(self.config().token_ttl);
-        self.issue(CredentialKind::Token, TOKEN_PREFIX, username, ttl)
-            .await
-    }
-
-    async fn issue(
-        &self,
-        kind: CredentialKind,
-        prefix: &str,
-        username: &str,
-        ttl: Duration,
-    ) -> Result<String, Error> {
-        let max = self.config().max_credential_ttl;
-        if ttl > max {
-            return Err(Error::TtlTooLong { max });
-        }
-        let user = with_store!(self, s => s.user_by_key(&username_key(username)).await)?
-            .ok_or(Error::UnknownUser)?;
-        if user.disabled {
-            return Err(Error::UserDisabled);
-        }
-        let credential = secret::random_credential(prefix);
-        let now = self.now();
-        self.store_credential(user.id, kind, &credential, now, ttl)
-            .await?;
-        self.audit(AuditEvent {
-            at: now,
-            user_id: Some(user.id),
-            username: &user.username,
-            action: match kind {
-                CredentialKind::Ticket => AuditAction::TicketIssue,
-                CredentialKind::Token => AuditAction::TokenIssue,
-                CredentialKind::Session => AuditAction::Login,
-            },
-            outcome: AuditOutcome::Issued,
-            client: None,
-        })
-        .await?;
-        Ok(credential)
-    }
-
-    async fn store_credential(
-        &self,
-        user_id: i64,
-        kind: CredentialKind,
-        credential: &str,
-        now: SystemTime,
-        ttl: Duration,
-    ) -> Result<(), Error> {
-        let digest = secret::digest(credential);
-        let new = NewCredential {
-            user_id,
-            kind,
-            digest: &digest,
-            created_at: now,
-            expires_at: now
-                .checked_add(ttl)
-                .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400)),
-        };
-        with_store!(self, s => s.insert_credential(&new).await)
-    }
-
-    /// Revokes a ticket (`7T:`) or token (`8A:`); `Ok(false)` when there was no such one.
-    ///
-    /// # Errors
-    ///
-    /// The store's errors.
-    pub async fn revoke_token(&self, token: &str) -> Result<bool, Error> {
-        let kind = if token.starts_with(TICKET_PREFIX) {
-            CredentialKind::Ticket
-        } else if token.starts_with(TOKEN_PREFIX) {
-            CredentialKind::Token
-        } else {
-            return Ok(false);
-        };
-        let digest = secret::digest(token);
-        with_store!(self, s => s.delete_credential(kind, &digest).await)
-    }
-
     /// Checks a credential; `address` is the client's, as the server derives it.
     ///
     /// A password (Basic) is checked under the limits of SPEC §5, taken before any hash is
@@ -618,90 +381,6 @@ impl Accounts {
             }
             Credential::Session(cookie) => self.check_bearer(CredentialKind::Session, cookie).await,
         }
-    }
-
-    /// Checks a username and password like Basic authentication does, then opens a browser
-    /// session valid for `session_ttl`. Only the session's digest is stored.
-    ///
-    /// # Errors
-    ///
-    /// As [`authenticate`](Accounts::authenticate).
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        address: Option<IpAddr>,
-    ) -> Result<NewSession, Error> {
-        let identity = self
-            .check_password(username, password, address, Some(AuditAction::Login))
-            .await?;
-        let cookie = secret::random_credential("");
-        let now = self.now();
-        let ttl = self.config().session_ttl;
-        self.store_credential(identity.user_id, CredentialKind::Session, &cookie, now, ttl)
-            .await?;
-        self.audit(AuditEvent {
-            at: now,
-            user_id: Some(identity.user_id),
-            username: &identity.username,
-            action: AuditAction::Login,
-            outcome: AuditOutcome::SessionOpened,
-            client: address,
-        })
-        .await?;
-        Ok(NewSession {
-            xsrf_token: self.xsrf_token(&cookie),
-            cookie,
-        })
-    }
-
-    /// Ends a browser session. Ending an unknown one is not an error.
-    ///
-    /// # Errors
-    ///
-    /// The store's errors.
-    pub async fn logout(&self, session_cookie: &str) -> Result<(), Error> {
-        let digest = secret::digest(session_cookie);
-        with_store!(self, s => s.delete_credential(CredentialKind::Session, &digest).await)?;
-        Ok(())
-    }
-
-    /// The XSRF token bound to a session: base64url(HMAC-SHA256(server secret, `"xsrf\0"` +
-    /// SHA-256(cookie))). Sent in the `XSRF-TOKEN` cookie and echoed back by the page
-    /// (signed double-submit); another session's token does not fit.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use agentgate_accounts::{Accounts, Config, HashParams};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let config = Config { hash: HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }, ..Config::default() };
-    /// let accounts = Accounts::open("sqlite::memory:", config).await?;
-    /// let token = accounts.xsrf_token("cookie-a");
-    /// assert!(accounts.verify_xsrf("cookie-a", &token));
-    /// assert!(!accounts.verify_xsrf("cookie-b", &token));
-    /// # Ok::<_, agentgate_accounts::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn xsrf_token(&self, session_cookie: &str) -> String {
-        self.inner.secret.xsrf_token(session_cookie)
-    }
-
-    /// Checks an XSRF token against the session, in constant time.
-    pub fn verify_xsrf(&self, session_cookie: &str, token: &str) -> bool {
-        self.inner.secret.verify_xsrf(session_cookie, token)
-    }
-
-    /// A token for the login form, before there is a session: a random nonce, `.`, and
-    /// HMAC-SHA256(server secret, `"login\0"` + nonce). The server puts it in a cookie and
-    /// the form and checks both are equal; this checks it was made here.
-    pub fn login_xsrf_token(&self) -> String {
-        self.inner.secret.login_xsrf_token()
-    }
-
-    /// Checks a login-form token's signature, in constant time.
-    pub fn verify_login_xsrf(&self, token: &str) -> bool {
-        self.inner.secret.verify_login_xsrf(token)
     }
 
     /// Changes the password of `identity`'s user (SPEC §4), in this order:
@@ -851,7 +530,7 @@ impl Accounts {
     }
 
     /// A password check (Basic, login) under the limits of SPEC §5.
-    async fn check_password(
+    pub(crate) async fn check_password(
         &self,
         username: &str,
         password: &str,
@@ -938,29 +617,6 @@ impl Accounts {
         }
     }
 
-    async fn check_bearer(
-        &self,
-        kind: CredentialKind,
-        credential: &str,
-    ) -> Result<Identity, Error> {
-        let digest = secret::digest(credential);
-        let found = with_store!(self, s => s.find_credential(kind, &digest, self.now()).await)?;
-        match found {
-            Some(found) if !found.user.disabled => Ok(Identity {
-                user_id: found.user.id,
-                username: found.user.username,
-                via: match kind {
-                    CredentialKind::Ticket => Via::Ticket,
-                    CredentialKind::Token => Via::Token,
-                    CredentialKind::Session => Via::Session,
-                },
-                credential_id: Some(found.credential_id),
-                verified: None,
-            }),
-            _ => Err(Error::Unauthorized),
-        }
-    }
-
     fn change_event<'a>(
         &self,
         identity: &'a Identity,
@@ -987,7 +643,7 @@ impl Accounts {
             .await
     }
 
-    async fn audit(&self, event: AuditEvent<'_>) -> Result<(), Error> {
+    pub(crate) async fn audit(&self, event: AuditEvent<'_>) -> Result<(), Error> {
         with_store!(self, s => s.audit(&event).await)
     }
 }
@@ -1004,8 +660,7 @@ impl fmt::Debug for Accounts {
     }
 }
 
-const TICKET_PREFIX: &str = "7T:";
-const TOKEN_PREFIX: &str = "8A:";
+use crate::credentials::{TICKET_PREFIX, TOKEN_PREFIX};
 
 /// The unique key of a username: NFKC, then Unicode lowercase.
 pub(crate) fn username_key(username: &str) -> String {

@@ -96,6 +96,7 @@ macro_rules! with_store {
 mod accounts;
 mod clock;
 mod config;
+mod credentials;
 mod error;
 mod hashing;
 mod limits;
@@ -103,6 +104,7 @@ mod policy;
 mod secret;
 pub mod store;
 mod username;
+mod users;
 
 pub use accounts::{Accounts, ChangeOutcome, Credential, Identity, NewSession, UserSummary, Via};
 pub use clock::{Clock, ManualClock, SystemClock};
