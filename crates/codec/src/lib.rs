@@ -15,11 +15,15 @@
 //! the result, the error document (also as RFC 9457 problem details) and the description served
 //! by `GET`.
 //!
-//! Errors say what is wrong and where, and never contain a password: their `Display` is meant
-//! to be sent as `MessageDetail`.
+//! Errors say what is wrong and where, and never quote the request's own text (SPEC §2): their
+//! `Display` is meant to be sent as `MessageDetail` and logged as it is.
 //!
-//! You will notably *not* find HTTP here: no status codes (the server maps [`Error`] with its
-//! predicates), no header parsing and no content negotiation, which live in
+//! XML, for the XML format and the SOAP envelope alike, is read by one hardened reader in
+//! time linear in its size: no DOCTYPE, limited depth, at most [`Limits::max_attributes`]
+//! attributes per element and none twice.
+//!
+//! You will notably *not* find HTTP here: no status codes (the server maps [`Error`] with one
+//! exhaustive `match`), no header parsing and no content negotiation, which live in
 //! `agentgate-negotiation`; the caller passes an already chosen [`RequestType`] or
 //! [`ResponseType`] and [`Charset`]. Those types come from `agentgate-media`, re-exported here,
 //! and every `match` on them is exhaustive: a new media type is a compile error until it is

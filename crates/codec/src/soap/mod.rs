@@ -1,13 +1,15 @@
 //! The SOAP 1.1 form of the call (SPEC §9): NetServer's `User.svc` `ChangeOwnPassword`, as
 //! legacy web-service clients (WCF, PHP, zeep) send it to `/Remote/ServicesNN/User.svc`.
 //!
-//! [`decode_request`] reads the envelope with the crate's one hardened XML reader, the XML
-//! format's (no DOCTYPE, size, depth and attribute limits, UTF-8 and UTF-16), and with SOAP
-//! 1.1 §4 rules on top: the
-//! `Envelope` in `http://schemas.xmlsoap.org/soap/envelope/`, an optional `Header` before the
-//! `Body`, header entries with `mustUnderstand="1"` refused unless known. [`encode_response`]
-//! and [`encode_fault`] write the replies as WCF's `BasicHttpBinding` does, and [`wsdl`] the
-//! service description that generated clients are built from.
+//! Every version that published the operation is served: [`VERSIONS`] (73, 75, 80 to 88), each
+//! in its own namespace. [`decode_request`] (module `read`) reads the envelope with the
+//! crate's one hardened XML reader, the XML format's (no DOCTYPE, size, depth and attribute
+//! limits, UTF-8 and UTF-16), with SOAP 1.1 §4 rules on top: the `Envelope` in
+//! `http://schemas.xmlsoap.org/soap/envelope/`, an optional `Header` before the `Body`, header
+//! entries with `mustUnderstand="1"` refused unless known. [`encode_response`] and
+//! [`encode_fault`] (module `write`) write the replies as WCF's `BasicHttpBinding` does, and
+//! [`wsdl`] (module `wsdl`, a template file) the service description that generated clients
+//! are built from.
 //!
 //! Nothing here knows about HTTP: the `SOAPAction` header is checked by [`action_matches`], and
 //! which status a [`Error`] becomes is the server's business.
@@ -47,8 +49,9 @@ mod read;
 mod write;
 mod wsdl;
 
-use crate::{Charset, Limits};
 use std::fmt;
+
+use crate::{Charset, Limits};
 
 pub use write::{encode_fault, encode_response};
 pub use wsdl::wsdl;
