@@ -464,6 +464,8 @@ fn tls_serves_https_with_secure_cookies() {
     );
     let r = https.get(server.url("/login")).send().unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // SPEC §8: under TLS every response asks browsers to stay on HTTPS.
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
     let cookies: Vec<String> = r
         .headers()
         .get_all("set-cookie")
@@ -1160,4 +1162,163 @@ fn a_busy_address_stops_the_demo_before_it_prints_anything() {
         "{err}"
     );
     assert!(last.contains("--bind"), "{err}");
+}
+
+/// SPEC §8 `user passwd`: an operator sets the password of a user who is locked out; every
+/// ticket, token and session of the user is revoked and its throttles cleared.
+#[test]
+fn user_passwd_sets_the_password_revokes_everything_and_clears_the_throttles() {
+    let server = Server::start(&[]);
+    server.add_user("locked", OLD);
+    let ticket = server.ticket("locked");
+    let token = server.token("locked");
+    let change = |auth: &str, old: &str, new: &str| {
+        let r = client()
+            .post(server.url(ENDPOINT))
+            .header(AUTHORIZATION, auth)
+            .header(CONTENT_TYPE, "application/json")
+            .body(json(old, new))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    // Locked out of changes with this ticket: five wrong old passwords.
+    let by_ticket = format!("SOTicket {ticket}");
+    for i in 0..5 {
+        assert_eq!(change(&by_ticket, &format!("wrong-{i}"), NEW).1, "false");
+    }
+    assert_eq!(change(&by_ticket, OLD, NEW).0, 429);
+
+    let out = server.cli(
+        &["user", "passwd", "locked", "--password-stdin"],
+        Some("operator-Set-Secret-77"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("revoked"), "{said}");
+    assert!(!said.contains("operator-Set-Secret-77"), "{said}");
+
+    assert_eq!(change(&by_ticket, OLD, NEW).0, 401, "the ticket is revoked");
+    assert_eq!(
+        change(&format!("Bearer {token}"), OLD, NEW).0,
+        401,
+        "and the token"
+    );
+    assert_eq!(
+        change(&basic("locked", OLD), OLD, NEW).0,
+        401,
+        "the old password is gone"
+    );
+    let fresh = format!("SOTicket {}", server.ticket("locked"));
+    assert_eq!(
+        change(&fresh, "operator-Set-Secret-77", NEW),
+        (200, "true".to_owned()),
+        "the user changes it again"
+    );
+    // The policy applies, and an unknown user is said so.
+    let out = server.cli(
+        &["user", "passwd", "locked", "--password-stdin"],
+        Some("short"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = server.cli(&["user", "passwd", "nobody", "--password-stdin"], Some(NEW));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+}
+
+/// SPEC §8: user names follow RFC 8265 UsernameCaseMapped; look-alikes are refused with a
+/// reason, and `ticket issue`/`token issue` refuse a disabled user.
+#[test]
+fn look_alike_names_are_refused_and_disabled_users_get_no_ticket() {
+    let server = Server::start(&[]);
+    for name in [
+        "ali\u{200b}ce",
+        "\u{202e}ecila",
+        " alice",
+        "al ice",
+        "alice\u{7}",
+    ] {
+        let out = server.cli(&["user", "add", name, "--password-stdin"], Some(OLD));
+        assert_eq!(out.status.code(), Some(1), "{name:?}: {out:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("invalid username"), "{name:?}: {said}");
+        assert_eq!(said.lines().count(), 1, "{said}");
+    }
+    assert_eq!(server.cli(&["user", "list"], None).stdout, b"");
+    server.add_user("Alice", OLD);
+    server.add_user("jörg", OLD);
+
+    let out = server.cli(&["user", "disable", "alice"], None);
+    assert!(out.status.success(), "{out:?}");
+    for kind in ["ticket", "token"] {
+        let out = server.cli(&[kind, "issue", "alice"], None);
+        assert_eq!(out.status.code(), Some(1), "{kind}: {out:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("disabled"),
+            "{kind}: {out:?}"
+        );
+    }
+}
+
+/// SPEC §6: the session that changes the password stays open under a new id, whatever the
+/// answer's format; the old id no longer works.
+#[test]
+fn a_session_gets_a_new_id_with_the_change_it_makes() {
+    let server = Server::start(&[]);
+    server.add_user("rota", OLD);
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http.get(server.url("/login")).send().unwrap();
+    let login_cookie = cookie_value(&r, "XSRF-TOKEN").unwrap();
+    let login_form = hidden_xsrf(&r.text().unwrap());
+    let r = http
+        .post(server.url("/login"))
+        .header(COOKIE, format!("XSRF-TOKEN={login_cookie}"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "username=rota&password={OLD}&XSRF_TOKEN={login_form}"
+        ))
+        .send()
+        .unwrap();
+    let session = cookie_value(&r, "agentgate_session").unwrap();
+    let xsrf = cookie_value(&r, "XSRF-TOKEN").unwrap();
+    let post = |session: &str, xsrf: &str, old: &str, new: &str| {
+        http.post(server.url(ENDPOINT))
+            .header(COOKIE, format!("agentgate_session={session}"))
+            .header("X-XSRF-TOKEN", xsrf)
+            .header(CONTENT_TYPE, "application/json")
+            .body(json(old, new))
+            .send()
+            .unwrap()
+    };
+    let r = post(&session, &xsrf, OLD, NEW);
+    assert_eq!(r.status().as_u16(), 200);
+    let renewed = cookie_value(&r, "agentgate_session").expect("a new session cookie");
+    let renewed_xsrf = cookie_value(&r, "XSRF-TOKEN").expect("a new XSRF cookie");
+    assert_eq!(r.text().unwrap(), "true");
+    assert_ne!(renewed, session);
+    assert_ne!(renewed_xsrf, xsrf);
+
+    let r = post(&session, &xsrf, NEW, OLD);
+    assert_eq!(r.status().as_u16(), 401, "the old id is gone");
+    let r = post(&renewed, &xsrf, NEW, OLD);
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "the old token does not fit the new id"
+    );
+    let r = post(&renewed, &renewed_xsrf, "wrong-one", OLD);
+    assert_eq!(
+        (r.status().as_u16(), r.text().unwrap()),
+        (200, "false".into())
+    );
+    let r = http
+        .get(server.url("/password"))
+        .header(COOKIE, format!("agentgate_session={renewed}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the new id is signed in");
 }

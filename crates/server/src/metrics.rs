@@ -24,7 +24,7 @@ pub(crate) struct Outcome(pub(crate) &'static str);
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
 
-/// Log lines the writer thread had no room for (see `cli::init_logging`).
+/// Log lines the writer thread had no room for (see `init_logging` in `cli/commands/serve.rs`).
 static DROPPED_LOG_LINES: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
     std::sync::OnceLock::new();
 

@@ -93,6 +93,16 @@ pub(crate) enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Set a user's password as an operator: every ticket, token and session of the user is
+    /// revoked, its throttles cleared, an audit event written. Prompts without echo, or reads
+    /// stdin.
+    Passwd {
+        /// The user name.
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// List users.
     List,
     /// Disable a user: every sign-in is refused until enabled again.
@@ -304,6 +314,40 @@ pub(crate) struct ServeOptions {
     #[arg(long, env = "AGENTGATE_THROTTLE_MAX_WAIT", value_name = "DURATION",
           default_value_t = HumanDuration(AccountsConfig::default().throttle.max_delay))]
     pub(crate) throttle_max_wait: HumanDuration,
+    /// Wrong passwords for one user name at Basic and /login, within --guess-window, after
+    /// which password checks for that name wait (429); tickets, tokens and sessions never do.
+    #[arg(long, env = "AGENTGATE_GUESS_FAILURES", value_name = "N",
+          default_value_t = AccountsConfig::default().guessing.max_failures)]
+    pub(crate) guess_failures: u32,
+    /// How long wrong passwords for a user name are remembered.
+    #[arg(long, env = "AGENTGATE_GUESS_WINDOW", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().guessing.window))]
+    pub(crate) guess_window: HumanDuration,
+    /// The first wait of a user name's password checks; it doubles with each further wrong one.
+    #[arg(long, env = "AGENTGATE_GUESS_WAIT", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().guessing.first_delay))]
+    pub(crate) guess_wait: HumanDuration,
+    /// The longest wait of a user name's password checks.
+    #[arg(long, env = "AGENTGATE_GUESS_MAX_WAIT", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().guessing.max_delay))]
+    pub(crate) guess_max_wait: HumanDuration,
+    /// Failed password checks from one client address, within --address-window, after which
+    /// every password check from it is spaced by --address-spacing.
+    #[arg(long, env = "AGENTGATE_ADDRESS_FAILURES", value_name = "N",
+          default_value_t = AccountsConfig::default().address.free_failures)]
+    pub(crate) address_failures: u32,
+    /// How long failed password checks from an address are remembered.
+    #[arg(long, env = "AGENTGATE_ADDRESS_WINDOW", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().address.window))]
+    pub(crate) address_window: HumanDuration,
+    /// The time between two password checks from an address past its failures.
+    #[arg(long, env = "AGENTGATE_ADDRESS_SPACING", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().address.spacing))]
+    pub(crate) address_spacing: HumanDuration,
+    /// The longest a spaced check waits for its slot; farther slots are 429.
+    #[arg(long, env = "AGENTGATE_ADDRESS_MAX_WAIT", value_name = "DURATION",
+          default_value_t = HumanDuration(AccountsConfig::default().address.horizon))]
+    pub(crate) address_max_wait: HumanDuration,
     /// Upstream mode: how long the upstream may take to answer before the caller gets 504.
     #[arg(
         long,

@@ -197,6 +197,20 @@ pub(crate) fn resolve(global: GlobalOptions, serve: ServeOptions) -> Result<Reso
             "--throttle-max-wait must not be shorter than --throttle-wait",
         ));
     }
+    // SPEC §5: wrong passwords per user name, and failed checks per client address.
+    accounts.guessing.max_failures = at_least_one(serve.guess_failures, "--guess-failures")?;
+    accounts.guessing.window = serve.guess_window.0;
+    accounts.guessing.first_delay = serve.guess_wait.0;
+    accounts.guessing.max_delay = serve.guess_max_wait.0;
+    if accounts.guessing.max_delay < accounts.guessing.first_delay {
+        return Err(fail(
+            "--guess-max-wait must not be shorter than --guess-wait",
+        ));
+    }
+    accounts.address.free_failures = serve.address_failures;
+    accounts.address.window = serve.address_window.0;
+    accounts.address.spacing = serve.address_spacing.0;
+    accounts.address.horizon = serve.address_max_wait.0;
     let language = serve.default_language;
     let default_language = crate::i18n::Catalog::LANGUAGES
         .iter()
@@ -406,6 +420,36 @@ mod tests {
         for (args, option) in [
             (&["--throttle-failures", "0"], "--throttle-failures"),
             (&["--throttle-max-wait", "30s"], "--throttle-max-wait"),
+        ] {
+            let err = serve(args, "").err().unwrap();
+            assert!(err.message.contains(option), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_guessing_limits_are_configurable_and_default_to_the_spec() {
+        let r = serve(&[], "").unwrap();
+        assert_eq!(r.accounts.guessing.max_failures, 10);
+        assert_eq!(r.accounts.guessing.window, Duration::from_secs(15 * 60));
+        assert_eq!(r.accounts.guessing.first_delay, Duration::from_secs(60));
+        assert_eq!(r.accounts.guessing.max_delay, Duration::from_secs(15 * 60));
+        assert_eq!(r.accounts.address.free_failures, 20);
+        assert_eq!(r.accounts.address.window, Duration::from_secs(15 * 60));
+        assert_eq!(r.accounts.address.spacing, Duration::from_secs(2));
+        assert_eq!(r.accounts.address.horizon, Duration::from_secs(30));
+        let r = serve(
+            &["--guess-failures", "4", "--address-spacing", "1s"],
+            "guess-failures = 3\nguess-wait = \"10s\"\naddress-failures = 50\naddress-max-wait = \"1m\"",
+        )
+        .unwrap();
+        assert_eq!(r.accounts.guessing.max_failures, 4);
+        assert_eq!(r.accounts.guessing.first_delay, Duration::from_secs(10));
+        assert_eq!(r.accounts.address.free_failures, 50);
+        assert_eq!(r.accounts.address.spacing, Duration::from_secs(1));
+        assert_eq!(r.accounts.address.horizon, Duration::from_secs(60));
+        for (args, option) in [
+            (&["--guess-failures", "0"], "--guess-failures"),
+            (&["--guess-max-wait", "30s"], "--guess-max-wait"),
         ] {
             let err = serve(args, "").err().unwrap();
             assert!(err.message.contains(option), "{err}");

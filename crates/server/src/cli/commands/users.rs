@@ -39,6 +39,15 @@ fn prompt_password() -> Result<String, Failure> {
     Ok(first)
 }
 
+/// The password of `user add` and `user passwd`: stdin's first line, or asked twice.
+fn new_password(password_stdin: bool) -> Result<String, Failure> {
+    if password_stdin {
+        read_stdin_line()
+    } else {
+        prompt_password()
+    }
+}
+
 /// `agentgate user ...`.
 pub(crate) async fn user(resolved: &Resolved, cmd: UserCommand) -> Result<(), Failure> {
     match cmd {
@@ -46,17 +55,28 @@ pub(crate) async fn user(resolved: &Resolved, cmd: UserCommand) -> Result<(), Fa
             username,
             password_stdin,
         } => {
-            let password = if password_stdin {
-                read_stdin_line()?
-            } else {
-                prompt_password()?
-            };
+            let password = new_password(password_stdin)?;
             accounts(resolved)
                 .await?
                 .add_user(&username, &password)
                 .await
                 .map_err(|e| fail(format!("cannot add user '{username}': {e}")))?;
             eprintln!("added user '{username}'");
+            Ok(())
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let password = new_password(password_stdin)?;
+            accounts(resolved)
+                .await?
+                .set_password(&username, &password)
+                .await
+                .map_err(|e| fail(format!("cannot set the password of '{username}': {e}")))?;
+            eprintln!(
+                "set the password of '{username}'; its tickets, tokens and sessions are revoked"
+            );
             Ok(())
         }
         UserCommand::List => {
