@@ -4,14 +4,14 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, middleware, web};
 
 use crate::state::AppState;
-use crate::{metrics, openapi, pages, rest, soap};
+use crate::{front, metrics, openapi, pages, rest, soap};
 
 /// Registers every route. Used by `serve` and by the in-process tests alike:
 /// `App::new().app_data(state).configure(agentgate_server::configure)`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
-            .wrap(middleware::from_fn(metrics::observe))
+            .wrap(middleware::from_fn(front::guard))
             .route("/login", web::get().to(pages::login_page))
             .route("/login", web::post().to(pages::login))
             .route("/logout", web::post().to(pages::logout))

@@ -14,7 +14,6 @@ mod args;
 mod cidr;
 mod commands;
 mod config;
-mod limits;
 mod store;
 mod tls;
 mod values;

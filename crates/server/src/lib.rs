@@ -28,6 +28,7 @@ mod change;
 pub mod cli;
 mod credential;
 mod error;
+mod front;
 pub(crate) mod i18n;
 mod metrics;
 mod openapi;

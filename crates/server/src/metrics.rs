@@ -1,13 +1,12 @@
-//! Request metrics and the request log: one middleware that times every request, gives it
-//! an id, logs one line and counts it for `/metrics`.
+//! Request metrics and the request log: [`Observed`] times every request (for the one
+//! middleware in [`crate::front`]), gives it an id, logs one line and counts it for
+//! `/metrics`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpMessage as _, HttpResponse, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -172,82 +171,104 @@ fn request_metrics(labels: RequestLabels) -> (metrics::Counter, metrics::Histogr
     })
 }
 
-/// The middleware: request id, timing, one log line, counters.
-pub(crate) async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let id = req
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "{:08x}-{:x}",
-                process_id(),
-                REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
-            )
+/// A request being observed: its id, when it started, and the labels known from it.
+pub(crate) struct Observed {
+    started: Instant,
+    id: String,
+    method: actix_web::http::Method,
+    route: &'static str,
+    /// Kept only for the log line, and only when that line will be written.
+    path: Option<String>,
+    request_media: &'static str,
+    tls: bool,
+}
+
+impl Observed {
+    /// Gives the request its id (`X-Request-Id` as sent, when it is printable and short,
+    /// else a new one), in its extensions for handlers, and starts the clock.
+    pub(crate) fn start(req: &ServiceRequest) -> Observed {
+        let started = Instant::now();
+        let id = req
+            .headers()
+            .get(&X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                format!(
+                    "{:08x}-{:x}",
+                    process_id(),
+                    REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
+                )
+            });
+        req.extensions_mut().insert(RequestId(id.clone()));
+        Observed {
+            started,
+            id,
+            method: req.method().clone(),
+            route: route(req.path()),
+            path: tracing::enabled!(tracing::Level::INFO).then(|| req.path().to_owned()),
+            request_media: media_label(req.headers().get(header::CONTENT_TYPE)),
+            tls: req
+                .app_data::<web::Data<AppState>>()
+                .is_some_and(|state| state.settings.secure_cookies),
+        }
+    }
+
+    /// The request's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Finishes with the answer: the headers every response carries, the counters, one log
+    /// line.
+    pub(crate) fn finish<B>(self, mut res: ServiceResponse<B>) -> ServiceResponse<B> {
+        let status = res.status().as_u16();
+        let response_media = match res.response().extensions().get::<ResponseMedia>() {
+            Some(ResponseMedia(media)) => media.essence(),
+            None => media_label(res.headers().get(header::CONTENT_TYPE)),
+        };
+        let outcome = res
+            .response()
+            .extensions()
+            .get::<Outcome>()
+            .map_or("none", |o| o.0);
+        // SPEC §8: every response, pages and plain text included.
+        let headers = res.headers_mut();
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
+        if self.tls {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS.clone());
+        }
+        if let Ok(value) = HeaderValue::from_str(&self.id) {
+            headers.insert(X_REQUEST_ID.clone(), value);
+        }
+        let elapsed = self.started.elapsed();
+        let (requests, duration) = request_metrics(RequestLabels {
+            route: self.route,
+            request_media: self.request_media,
+            response_media,
+            status,
+            outcome,
         });
-    let method = req.method().clone();
-    let route = route(req.path());
-    // The path is kept only for the log line, and only when that line will be written.
-    let path = tracing::enabled!(tracing::Level::INFO).then(|| req.path().to_owned());
-    let request_media = media_label(req.headers().get(header::CONTENT_TYPE));
-    let tls = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.settings.secure_cookies);
-    req.extensions_mut().insert(RequestId(id.clone()));
-
-    let mut res = next.call(req).await?;
-
-    let status = res.status().as_u16();
-    let response_media = match res.response().extensions().get::<ResponseMedia>() {
-        Some(ResponseMedia(media)) => media.essence(),
-        None => media_label(res.headers().get(header::CONTENT_TYPE)),
-    };
-    // SPEC §8: every response, pages and plain text included.
-    let headers = res.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
-    if tls {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS.clone());
+        requests.increment(1);
+        duration.record(elapsed.as_secs_f64());
+        if is_store_error(self.route, status, outcome) {
+            metrics::counter!("agentgate_store_errors_total", "route" => self.route).increment(1);
+        }
+        tracing::info!(
+            request_id = %self.id,
+            method = %self.method,
+            path = %self.path.as_deref().unwrap_or_default(),
+            status,
+            request_media_type = %self.request_media,
+            response_media_type = %response_media,
+            outcome,
+            // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
+            duration_ms = elapsed.as_micros() as f64 / 1000.0,
+            "request"
+        );
+        res
     }
-    let outcome = res
-        .response()
-        .extensions()
-        .get::<Outcome>()
-        .map_or("none", |o| o.0);
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(X_REQUEST_ID.clone(), value);
-    }
-    let elapsed = started.elapsed();
-    let (requests, duration) = request_metrics(RequestLabels {
-        route,
-        request_media,
-        response_media,
-        status,
-        outcome,
-    });
-    requests.increment(1);
-    duration.record(elapsed.as_secs_f64());
-    if is_store_error(route, status, outcome) {
-        metrics::counter!("agentgate_store_errors_total", "route" => route).increment(1);
-    }
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        path = %path.as_deref().unwrap_or_default(),
-        status,
-        request_media_type = %request_media,
-        response_media_type = %response_media,
-        outcome,
-        // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
-        duration_ms = elapsed.as_micros() as f64 / 1000.0,
-        "request"
-    );
-    Ok(res)
 }
 
 /// Whether an answer says the user store failed: `/healthz` answering 503, or a response
@@ -257,7 +278,23 @@ fn is_store_error(route: &str, status: u16, outcome: &str) -> bool {
 }
 
 /// `GET /metrics`: Prometheus text format.
+/// On the main address: with `--metrics-bind` it is served on that address only, and here
+/// it is as unknown as any other path.
 pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
+    if state.settings.metrics_bind.is_some() {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("Not found\n");
+    }
+    scrape(&state)
+}
+
+/// `GET /metrics` on the `--metrics-bind` address.
+pub(crate) async fn render_on_metrics_bind(state: web::Data<AppState>) -> HttpResponse {
+    scrape(&state)
+}
+
+fn scrape(state: &AppState) -> HttpResponse {
     metrics::gauge!("agentgate_hashing_queue_depth")
         .set(state.accounts.hashing_queue_depth() as f64);
     metrics::counter!("agentgate_hashing_jobs_total")

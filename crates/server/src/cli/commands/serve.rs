@@ -5,12 +5,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use actix_web::{App, HttpServer, web};
 use agentgate_accounts::Accounts;
 
 use crate::cli::config::Resolved;
 use crate::cli::store::{open, redact_url};
-use crate::cli::{Failure, fail, limits, tls};
+use crate::cli::{Failure, fail, tls};
+use crate::front::{PerAddress, RequestTimeout};
 use crate::state::AppState;
 
 /// The most log lines waiting for the writer thread; past it, lines are dropped and counted
@@ -78,21 +79,13 @@ pub(crate) async fn serve(
     };
     let limit = resolved.settings.body_limit;
     let request_timeout = resolved.request_timeout;
-    let per_address = limits::PerAddress::new(resolved.max_connections_per_address);
-    let metrics_elsewhere = metrics_bind.is_some();
+    let per_address = PerAddress::new(resolved.max_connections_per_address);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(limit))
-            .configure(|cfg| {
-                if metrics_elsewhere {
-                    hide_metrics(cfg);
-                }
-            })
             .configure(crate::configure)
-            .app_data(limits::RequestTimeout(request_timeout))
-            .wrap(middleware::from_fn(limits::deadline))
-            .wrap(middleware::from_fn(limits::refuse_excess))
+            .app_data(RequestTimeout(request_timeout))
     })
     .on_connect(move |io, ext| per_address.on_connect(io, ext))
     // Headers must arrive within this; it is also the keep-alive idle time.
@@ -135,29 +128,16 @@ pub(crate) async fn serve(
     result.map_err(|e| fail(format!("server failed: {e}")))
 }
 
-/// The main address's `/metrics` when it is served elsewhere: the same 404 as any unknown
-/// path, counted and logged like other requests.
-fn hide_metrics(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/metrics")
-            .wrap(middleware::from_fn(crate::metrics::observe))
-            .to(|| async {
-                HttpResponse::NotFound()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("Not found\n")
-            }),
-    );
-}
-
 /// `/metrics` alone, plain HTTP, on one worker: a scrape every few seconds needs no more.
 fn metrics_server(
     state: web::Data<AppState>,
     address: &str,
 ) -> Result<(actix_web::dev::Server, Vec<SocketAddr>), Failure> {
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .route("/metrics", web::get().to(crate::metrics::render))
+        App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(crate::metrics::render_on_metrics_bind),
+        )
     })
     .workers(1)
     .shutdown_timeout(1)
