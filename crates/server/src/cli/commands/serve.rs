@@ -70,7 +70,9 @@ pub(crate) async fn serve(
         None => open(&resolved.database, resolved.accounts.clone()).await?,
     };
     let metrics = crate::metrics::install_recorder();
-    let state = web::Data::new(AppState::new(accounts, resolved.settings.clone(), metrics));
+    let state = AppState::new(accounts, resolved.settings.clone(), metrics)
+        .map_err(|e| fail(e.to_string()))?;
+    let state = web::Data::new(state);
     let metrics_bind = resolved.settings.metrics_bind.clone();
     let metrics_server = match &metrics_bind {
         Some(address) => Some(metrics_server(state.clone(), address)?),
