@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// What the proxy does with the requests it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Sends them on and relays the answer.
     Pass,
     /// Waits this long, then as `Pass`.
@@ -24,18 +24,18 @@ pub enum Mode {
 
 /// One request as it crossed.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// The request line, `POST /path HTTP/1.1`.
-    pub line: String,
+    pub(crate) line: String,
     /// The header fields in order, names as sent.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Seen {
     /// Every value of a header, by case-insensitive name.
-    pub fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -44,14 +44,14 @@ impl Seen {
     }
 
     /// The one value of a header; panics when it is there twice.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let all = self.all(name);
         assert!(all.len() <= 1, "{name} sent {} times: {all:?}", all.len());
         all.first().copied()
     }
 
     /// The header names, lower-cased.
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         self.headers
             .iter()
             .map(|(n, _)| n.to_ascii_lowercase())
@@ -59,7 +59,7 @@ impl Seen {
     }
 
     /// The body as text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("a UTF-8 body")
     }
 }
@@ -74,7 +74,7 @@ struct Shared {
 }
 
 /// The proxy: listening on a fixed port of 127.0.0.1 until dropped or stopped.
-pub struct Proxy {
+pub(crate) struct Proxy {
     shared: Arc<Shared>,
     port: u16,
     listener: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
@@ -82,7 +82,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// A proxy in front of `origin` (`http://127.0.0.1:PORT`), on a free port.
-    pub fn start(origin: &str) -> Proxy {
+    pub(crate) fn start(origin: &str) -> Proxy {
         let origin: SocketAddr = origin
             .trim_start_matches("http://")
             .parse()
@@ -106,33 +106,33 @@ impl Proxy {
     }
 
     /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// What happens to the next requests.
-    pub fn set_mode(&self, mode: Mode) {
+    pub(crate) fn set_mode(&self, mode: Mode) {
         *self.shared.mode.lock().unwrap() = mode;
     }
 
     /// Adds `Set-Cookie: upstream=secret; Path=/` to every answer relayed from now on.
-    pub fn add_set_cookie(&self) {
+    pub(crate) fn add_set_cookie(&self) {
         self.shared.set_cookie.store(true, Ordering::SeqCst);
     }
 
     /// The requests that crossed so far.
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
     }
 
     /// Forgets the requests seen so far.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.shared.seen.lock().unwrap().clear();
     }
 
     /// Stops listening (connects are refused) and closes every open connection at its next
     /// request, answering nothing: the origin is down.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         if let Some((stop, thread)) = self.listener.take() {
             stop.store(true, Ordering::SeqCst);
@@ -143,7 +143,7 @@ impl Proxy {
     }
 
     /// Listens again on the same port: the origin is back.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         assert!(self.listener.is_none(), "the proxy is listening already");
         let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("bind the same port");
         self.serve(listener);

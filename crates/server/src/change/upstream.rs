@@ -15,8 +15,13 @@
 //! |---|---|---|
 //! | `true` | cleared | cleared |
 //! | `false` | given back (the password held) | kept |
-//! | 401 | kept (a wrong password) | kept |
+//! | 401 | kept (a wrong password, §5) | given back |
 //! | 400, 403, 429, 502, 503, 504 | given back | given back |
+//!
+//! So each count learns what it is for, as in local mode: a wrong password counts toward
+//! the guessing limit (a ticket that does not hold counts nowhere, as locally), a refused
+//! change toward the change throttle (NetServer gives no reason, so a refused new password
+//! counts like a wrong old one).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -145,7 +150,7 @@ impl Caller {
                 if let Some(guess) = guess {
                     guess.failed();
                 }
-                change.failed();
+                give_back(Some(change)).await;
             }
             Settle::GiveBack => {
                 give_back(guess).await;
@@ -163,7 +168,7 @@ enum Settle {
     Clear,
     /// `false`: the change place kept, the guessing place given back.
     Refused,
-    /// 401: both places kept.
+    /// 401: the guessing place kept, the change place given back.
     WrongPassword,
     /// Nothing was learnt: both given back.
     GiveBack,
