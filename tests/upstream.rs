@@ -221,6 +221,19 @@ fn every_format_and_credential_changes_the_password_at_the_origin() {
             "{user}"
         );
     }
+    // The gateway's store keeps the audit trail: who (when the credential names a user),
+    // what, how it went; never a secret.
+    let audit = std::process::Command::new("sqlite3")
+        .arg(chain.gateway.database.trim_start_matches("sqlite://"))
+        .arg("SELECT username, action, outcome, client_address FROM audit_events ORDER BY id")
+        .output()
+        .expect("the sqlite3 shell (scripts/test installs it)");
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    let lines: Vec<&str> = audit.lines().collect();
+    assert_eq!(lines.len(), 21, "{audit}");
+    assert_eq!(lines[0], "basic1|change-password|changed|127.0.0.1");
+    assert_eq!(lines[20], "|change-password|changed|127.0.0.1");
+    assert!(!audit.contains("Quartz"), "{audit}");
 }
 
 #[test]

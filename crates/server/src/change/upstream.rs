@@ -26,6 +26,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use agentgate_accounts::store::AuditOutcome;
 use agentgate_accounts::{Accounts, Attempt, ChangeKey};
 use agentgate_codec::ChangeOwnPasswordRequest;
 use futures_util::future::{BoxFuture, LocalBoxFuture};
@@ -137,6 +138,7 @@ impl Caller {
             noted.note(trace);
         }
         let (settle, verdict) = verdict(result);
+        self.audit(&verdict).await;
         match settle {
             Settle::Clear => {
                 succeeded(guess).await;
@@ -158,6 +160,29 @@ impl Caller {
             }
         }
         verdict
+    }
+}
+
+impl Caller {
+    /// The audit event of an answer that says something about the password (SPEC §10: the
+    /// store keeps the audit trail in upstream mode too). Failing to write it is logged: the
+    /// change has happened, or not, upstream either way.
+    async fn audit(&self, verdict: &Result<Outcome, ApiError>) {
+        let outcome = match verdict {
+            Ok(Outcome::Changed { .. }) => AuditOutcome::Changed,
+            Ok(Outcome::Refused(_)) => AuditOutcome::UpstreamRefused,
+            Err(ApiError::Unauthorized) => AuditOutcome::Unauthorized,
+            Err(ApiError::BadGateway | ApiError::GatewayTimeout) => AuditOutcome::UpstreamNoAnswer,
+            Err(_) => return,
+        };
+        let username = self.username.as_deref().unwrap_or_default();
+        if let Err(e) = self
+            .accounts
+            .audit_upstream_change(username, outcome, self.context.address)
+            .await
+        {
+            tracing::warn!(error = %e, "could not write the audit event of an upstream change");
+        }
     }
 }
 

@@ -113,6 +113,13 @@ pub(crate) async fn serve(
     }
     .map_err(|e| cannot_listen(&resolved.bind, "--bind", &e))?;
     let addrs = server.addrs();
+    if let Some(upstream) = &resolved.settings.upstream {
+        tracing::info!(upstream = %upstream.url, timeout_s = upstream.timeout.as_secs_f64(), connections = upstream.connections, "upstream mode");
+        eprintln!(
+            "agentgate upstream mode: passwords are changed at {}",
+            upstream.url
+        );
+    }
     if let Some(first) = addrs.first() {
         listening(&format!("{scheme}://{}", shown(*first)));
     }
