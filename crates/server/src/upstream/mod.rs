@@ -233,9 +233,12 @@ impl Client {
         })
     }
 
-    /// Starts the health probe on the current Tokio runtime; without one (a library user
-    /// outside a runtime), the upstream counts as unhealthy.
+    /// Starts the health probe on the current Tokio runtime (without one, as for a library
+    /// user outside a runtime, the upstream counts as unhealthy), and shows the in-flight
+    /// gauge.
     pub(crate) fn start_health_probe(&self) {
+        // The gauge is there from the start, at 0, not only after the first call.
+        metrics::gauge!("agentgate_upstream_in_flight").set(0.0);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (host, port) = self.target.clone();
             runtime.spawn(health::probe(Arc::downgrade(&self.health), host, port));
@@ -273,8 +276,7 @@ impl Client {
         request: &ChangeOwnPasswordRequest,
         context: &Context,
     ) -> (Result<Answer, Failure>, Trace) {
-        let in_flight = metrics::gauge!("agentgate_upstream_in_flight");
-        in_flight.increment(1.0);
+        let in_flight = InFlight::enter();
         let started = Instant::now();
         let call = self.send(credential, request, context);
         let result = match tokio::time::timeout(self.timeout, call).await {
@@ -282,7 +284,7 @@ impl Client {
             Ok(Err(failure)) => (None, Err(failure)),
             Err(_) => (None, Err(Failure::Timeout)),
         };
-        in_flight.decrement(1.0);
+        drop(in_flight);
         let trace = Trace {
             status: result.0,
             elapsed: started.elapsed(),
@@ -336,6 +338,24 @@ impl Client {
             status,
             answer(status, retry_after, body.as_deref(), request),
         ))
+    }
+}
+
+/// One call in `agentgate_upstream_in_flight`, for as long as it lives: a call given up
+/// half-way (the caller went away) leaves the gauge too.
+struct InFlight(metrics::Gauge);
+
+impl InFlight {
+    fn enter() -> InFlight {
+        let gauge = metrics::gauge!("agentgate_upstream_in_flight");
+        gauge.increment(1.0);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
     }
 }
 
