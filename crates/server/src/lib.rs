@@ -41,4 +41,5 @@ mod upstream;
 pub use app::configure;
 pub use error::ApiError;
 pub use metrics::install_recorder;
-pub use state::{AppState, Settings};
+pub use state::{AppState, Settings, UpstreamSettings};
+pub use upstream::Error as UpstreamError;
