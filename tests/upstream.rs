@@ -43,31 +43,36 @@ impl Chain {
 
     /// Adds users at the origin, cheaply hashed (the origin re-hashes on the first change).
     fn add_users(&self, users: &[(&str, &str)]) {
-        for (username, password) in users {
-            let mut child = std::process::Command::new(binary())
-                .args(["user", "add", username, "--password-stdin"])
-                .args(["--database", &self.origin.database])
-                .env_remove("AGENTGATE_CONFIG")
-                .env("AGENTGATE_ARGON2_MEMORY_KIB", "1024")
-                .env("AGENTGATE_ARGON2_ITERATIONS", "1")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write as _;
-            writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "user add {username}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        add_users(&self.origin, users);
     }
 
     fn post(&self, headers: &[(&str, &str)], body: impl Into<reqwest::blocking::Body>) -> Response {
         post(&self.gateway, headers, body)
+    }
+}
+
+/// Adds users to a server's store, cheaply hashed (it re-hashes on the first change).
+fn add_users(server: &Server, users: &[(&str, &str)]) {
+    for (username, password) in users {
+        let mut child = std::process::Command::new(binary())
+            .args(["user", "add", username, "--password-stdin"])
+            .args(["--database", &server.database])
+            .env_remove("AGENTGATE_CONFIG")
+            .env("AGENTGATE_ARGON2_MEMORY_KIB", "1024")
+            .env("AGENTGATE_ARGON2_ITERATIONS", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "user add {username}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -1060,4 +1065,60 @@ fn the_browser_form_asks_for_the_user_and_sends_basic_upstream() {
     assert_eq!(call.header("cookie"), None);
     assert!(!call.text().contains("XSRF"), "{}", call.text());
     assert!(holds_at_origin(&chain.origin, "fred", &pw("fred", 1)));
+}
+
+#[test]
+fn an_https_upstream_is_verified_against_its_ca_or_the_system_s_roots() {
+    let dir = agentgate_blackbox::Scratch::new("upstream-tls");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let cert_path = dir.path().join("origin.pem");
+    let key_path = dir.path().join("origin-key.pem");
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let (cert_path, key_path) = (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    );
+    let origin = Server::start(&["--tls-cert", &cert_path, "--tls-key", &key_path]);
+    assert!(origin.base.starts_with("https://"), "{}", origin.base);
+    add_users(&origin, &[("tina", &pw("tina", 0))]);
+    let auth = basic("tina", &pw("tina", 0));
+
+    // The origin's own CA: verified, changed.
+    let trusting = Server::start(&["--upstream", &origin.base, "--upstream-ca", &cert_path]);
+    let r = post(
+        &trusting,
+        &[("Authorization", &auth), ("Content-Type", JSON)],
+        json_body(&pw("tina", 0), &pw("tina", 1)),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "true");
+
+    // The system's roots do not know it: 502, and nothing reached the origin.
+    let strict = Server::start(&["--upstream", &origin.base]);
+    let auth = basic("tina", &pw("tina", 1));
+    let r = post(
+        &strict,
+        &[("Authorization", &auth), ("Content-Type", JSON)],
+        json_body(&pw("tina", 1), &pw("tina", 2)),
+    );
+    assert_eq!(r.status(), 502);
+    assert_eq!(json(r)["ErrorType"], "BadGateway");
+    assert!(
+        wait_until(Duration::from_secs(10), || strict
+            .log()
+            .contains("upstream call failed")),
+        "{}",
+        strict.log()
+    );
+    let r = post(
+        &trusting,
+        &[("Authorization", &auth), ("Content-Type", JSON)],
+        json_body(&pw("tina", 1), &pw("tina", 1)),
+    );
+    assert_eq!(r.headers()["x-reason"], "upstream-refused", "still pw 1");
 }

@@ -224,6 +224,9 @@ fn command(req: &HttpRequest, state: &AppState, request: soap::Request) -> Comma
     if state.upstream.is_some() && time_zone.is_some() {
         context.locale.so_time_zone = time_zone;
     }
+    // The codec says a partner app calls but keeps no token value; upstream mode then sends
+    // this stand-in as SO-AppToken, so NetServer still sees a partner app (and refuses it
+    // where it would) rather than an ordinary caller.
     if request.application_token {
         context.app_token = Some("ApplicationToken".to_owned());
     }
