@@ -164,14 +164,15 @@ impl Caller {
 }
 
 impl Caller {
-    /// The audit event of an answer that says something about the password (SPEC §10: the
-    /// store keeps the audit trail in upstream mode too). Failing to write it is logged: the
+    /// The audit event of a change that was tried upstream (SPEC §10: the store keeps the
+    /// audit trail in upstream mode too): changed, refused, or no answer (it may have been
+    /// made). As in local mode, a caller whose credential does not hold is not a change tried,
+    /// and is not written (an attack would fill the store). Failing to write it is logged: the
     /// change has happened, or not, upstream either way.
     async fn audit(&self, verdict: &Result<Outcome, ApiError>) {
         let outcome = match verdict {
             Ok(Outcome::Changed { .. }) => AuditOutcome::Changed,
             Ok(Outcome::Refused(_)) => AuditOutcome::UpstreamRefused,
-            Err(ApiError::Unauthorized) => AuditOutcome::Unauthorized,
             Err(ApiError::BadGateway | ApiError::GatewayTimeout) => AuditOutcome::UpstreamNoAnswer,
             Err(_) => return,
         };
