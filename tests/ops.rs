@@ -1021,14 +1021,18 @@ fn upstream_mode_is_refused_by_the_store_commands_from_every_source() {
         assert!(err.contains("upstream mode"), "{err}");
         assert!(err.contains(source), "{source} in {err}");
     }
-    // serve checks the options, then says that this build has no upstream mode.
-    let (code, err) = Spawned::start(&[], &["--upstream", url]).err().unwrap();
-    assert_eq!(code, Some(1));
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // serve checks the options and serves in front of the upstream, saying so; an upstream
+    // it cannot reach (this one has no address here) makes it unhealthy, not unable to start.
+    let server = Spawned::start(&[], &["--upstream", url]).unwrap();
+    let said = format!("agentgate upstream mode: passwords are changed at {url}");
     assert!(
-        err.contains("upstream mode") && err.contains("not available"),
-        "{err}"
+        server.lines.lock().unwrap().iter().any(|l| l == &said),
+        "{said}"
     );
+    let r = client().get(server.url("/healthz")).send().unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.text().unwrap(), "upstream unreachable\n");
+    drop(server);
     for (args, says) in [
         (&["--upstream", "ftp://x"][..], "http or https"),
         (&["--upstream", "https://h/x?a=1"][..], "query"),

@@ -505,6 +505,44 @@ impl Accounts {
         }
     }
 
+    /// Records what a password change made upstream came to (SPEC §10): the store keeps
+    /// the audit trail in upstream mode too. There is no local user, so the event names the
+    /// user the caller gave (`Basic`, the browser form), or nobody (empty) for a ticket or
+    /// token, whose owner only the upstream knows.
+    ///
+    /// # Errors
+    ///
+    /// The store's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use agentgate_accounts::store::AuditOutcome;
+    /// # use agentgate_accounts::{Accounts, Config};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let accounts = Accounts::open("sqlite::memory:", Config::default()).await?;
+    /// let client = Some("192.0.2.7".parse().unwrap());
+    /// accounts.audit_upstream_change("alice", AuditOutcome::Changed, client).await?;
+    /// # Ok::<_, agentgate_accounts::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn audit_upstream_change(
+        &self,
+        username: &str,
+        outcome: AuditOutcome,
+        address: Option<IpAddr>,
+    ) -> Result<(), Error> {
+        self.audit(AuditEvent {
+            at: self.now(),
+            user_id: None,
+            username,
+            action: AuditAction::ChangePassword,
+            outcome,
+            client: address,
+        })
+        .await
+    }
+
     /// Whether the store answers a trivial query within the acquire timeout.
     pub async fn healthy(&self) -> bool {
         let timeout = self.config().acquire_timeout;

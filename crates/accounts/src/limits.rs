@@ -326,11 +326,46 @@ impl Accounts {
     /// [`Error::Throttled`] with [`Limit::Change`] while changes under `key` wait; the
     /// store's errors.
     pub async fn change_wait(&self, key: &ChangeKey) -> Result<(), Error> {
+        self.wait(&key.key, Limit::Change).await
+    }
+
+    /// Whether password checks for `username` would have to wait now, without taking a
+    /// place: upstream mode (SPEC §10) tells a guessing wait (429) before the body is read,
+    /// and takes the place with [`begin_password_check`](Accounts::begin_password_check)
+    /// only right before the call, once the body and the XSRF token hold.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Throttled`] with [`Limit::Guessing`] while password checks for `username`
+    /// wait; the store's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use agentgate_accounts::{Accounts, Config, Error, HashParams, Limit};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let config = Config { hash: HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }, ..Config::default() };
+    /// let accounts = Accounts::open("sqlite::memory:", config).await?;
+    /// accounts.password_check_wait("alice").await?;
+    /// for _ in 0..10 {
+    ///     accounts.begin_password_check("alice", None).await?.failed();
+    /// }
+    /// let waiting = accounts.password_check_wait("Alice").await;
+    /// assert!(matches!(waiting, Err(Error::Throttled { limit: Limit::Guessing, .. })));
+    /// # Ok::<_, agentgate_accounts::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn password_check_wait(&self, username: &str) -> Result<(), Error> {
+        self.wait(&guess_key(username), Limit::Guessing).await
+    }
+
+    async fn wait(&self, key: &str, limit: Limit) -> Result<(), Error> {
         let now = self.now();
-        let state = with_store!(self, s => s.throttle_state(&key.key).await)?;
+        let state = with_store!(self, s => s.throttle_state(key).await)?;
         match state.and_then(|state| ThrottleConfig::wait(&state, now)) {
             Some((retry_after, until)) => Err(Error::Throttled {
-                limit: Limit::Change,
+                limit,
                 retry_after,
                 until,
             }),

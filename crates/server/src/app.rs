@@ -53,16 +53,36 @@ async fn dispatch(
         .body("Not found\n")
 }
 
-/// `GET /healthz`: 200 when the store answers, else 503.
+/// `GET /healthz`: 200 when the store answers and, in upstream mode, the upstream answered
+/// a TCP connect within the last 10 s (SPEC §10); else 503, saying which.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    if state.accounts.healthy().await {
-        HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ok\n")
+    let upstream_down = state
+        .upstream
+        .as_ref()
+        .is_some_and(|upstream| !upstream.is_healthy());
+    let problem = if !state.accounts.healthy().await {
+        Some("store unreachable\n")
+    } else if upstream_down {
+        Some("upstream unreachable\n")
     } else {
-        HttpResponse::ServiceUnavailable()
+        None
+    };
+    match problem {
+        None => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
-            .body("store unreachable\n")
+            .body("ok\n"),
+        Some(problem) => {
+            let mut response = HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .body(problem);
+            if upstream_down {
+                // Not a store error: metrics tell the two apart.
+                response
+                    .extensions_mut()
+                    .insert(metrics::Outcome("UpstreamUnreachable"));
+            }
+            response
+        }
     }
 }
 

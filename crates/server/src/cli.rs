@@ -117,12 +117,6 @@ pub fn run(matches: &ArgMatches) -> Result<(), Failure> {
         global.database = "sqlite::memory:".to_owned();
     }
     let resolved = resolve(global, serve)?;
-    if let Some(upstream) = &resolved.settings.upstream {
-        return Err(fail(format!(
-            "upstream mode (--upstream {}) is not available in this build; run without --upstream to keep users in --database",
-            upstream.url
-        )));
-    }
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Command::Serve(_) => commands::serve::run(resolved).await,

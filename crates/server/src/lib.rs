@@ -15,7 +15,7 @@
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let accounts = Accounts::open("sqlite://agentgate.db", Config::default()).await.unwrap();
-//! let state = web::Data::new(AppState::new(accounts, Settings::default(), None));
+//! let state = web::Data::new(AppState::new(accounts, Settings::default(), None).unwrap());
 //! HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
 //!     .bind("127.0.0.1:8080")?
 //!     .run()
@@ -37,8 +37,10 @@ mod respond;
 mod rest;
 mod soap;
 mod state;
+mod upstream;
 
 pub use app::configure;
 pub use error::ApiError;
 pub use metrics::install_recorder;
-pub use state::{AppState, Settings};
+pub use state::{AppState, Settings, UpstreamSettings};
+pub use upstream::Error as UpstreamError;

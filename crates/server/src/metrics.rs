@@ -99,6 +99,28 @@ fn media_label(value: Option<&HeaderValue>) -> &'static str {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResponseMedia(pub(crate) Media);
 
+/// Where upstream mode's backend notes its call (SPEC §10), for the request's log line: put
+/// in the request's extensions by [`Observed::start`] in upstream mode, carried in
+/// [`crate::change::Context`], read back once the response is made.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UpstreamTrace(std::sync::Arc<std::sync::OnceLock<crate::upstream::Trace>>);
+
+impl UpstreamTrace {
+    /// Notes the call; a request makes at most one (the change is never retried).
+    pub(crate) fn note(&self, trace: crate::upstream::Trace) {
+        let _ = self.0.set(trace);
+    }
+
+    fn get(&self) -> Option<crate::upstream::Trace> {
+        self.0.get().copied()
+    }
+}
+
+/// The upstream trace of a request, when upstream mode made one for it.
+pub(crate) fn upstream_trace(req: &actix_web::HttpRequest) -> Option<UpstreamTrace> {
+    req.extensions().get::<UpstreamTrace>().cloned()
+}
+
 /// The id of a request (`X-Request-Id`), in its extensions for handlers and the log.
 #[derive(Debug, Clone)]
 struct RequestId(String);
@@ -181,6 +203,8 @@ pub(crate) struct Observed {
     path: Option<String>,
     request_media: &'static str,
     tls: bool,
+    /// Upstream mode: where the backend notes its call, for the log line.
+    upstream: Option<UpstreamTrace>,
 }
 
 impl Observed {
@@ -202,6 +226,13 @@ impl Observed {
                 )
             });
         req.extensions_mut().insert(RequestId(id.clone()));
+        let state = req.app_data::<web::Data<AppState>>();
+        let upstream = state
+            .is_some_and(|state| state.upstream.is_some())
+            .then(UpstreamTrace::default);
+        if let Some(trace) = &upstream {
+            req.extensions_mut().insert(trace.clone());
+        }
         Observed {
             started,
             id,
@@ -209,9 +240,8 @@ impl Observed {
             route: route(req.path()),
             path: tracing::enabled!(tracing::Level::INFO).then(|| req.path().to_owned()),
             request_media: media_label(req.headers().get(header::CONTENT_TYPE)),
-            tls: req
-                .app_data::<web::Data<AppState>>()
-                .is_some_and(|state| state.settings.secure_cookies),
+            tls: state.is_some_and(|state| state.settings.secure_cookies),
+            upstream,
         }
     }
 
@@ -255,18 +285,37 @@ impl Observed {
         if is_store_error(self.route, status, outcome) {
             metrics::counter!("agentgate_store_errors_total", "route" => self.route).increment(1);
         }
-        tracing::info!(
-            request_id = %self.id,
-            method = %self.method,
-            path = %self.path.as_deref().unwrap_or_default(),
-            status,
-            request_media_type = %self.request_media,
-            response_media_type = %response_media,
-            outcome,
-            // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
-            duration_ms = elapsed.as_micros() as f64 / 1000.0,
-            "request"
-        );
+        // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
+        let duration_ms = elapsed.as_micros() as f64 / 1000.0;
+        let path = self.path.as_deref().unwrap_or_default();
+        match self.upstream.as_ref().and_then(UpstreamTrace::get) {
+            None => tracing::info!(
+                request_id = %self.id,
+                method = %self.method,
+                path = %path,
+                status,
+                request_media_type = %self.request_media,
+                response_media_type = %response_media,
+                outcome,
+                duration_ms,
+                "request"
+            ),
+            // Upstream mode: what the upstream answered and how long it took, so a slow or
+            // failing NetServer shows in the line of the request it slowed (SPEC §10).
+            Some(call) => tracing::info!(
+                request_id = %self.id,
+                method = %self.method,
+                path = %path,
+                status,
+                request_media_type = %self.request_media,
+                response_media_type = %response_media,
+                outcome,
+                duration_ms,
+                upstream_status = %call.status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+                upstream_ms = call.elapsed.as_micros() as f64 / 1000.0,
+                "request"
+            ),
+        }
         res
     }
 }
@@ -274,7 +323,8 @@ impl Observed {
 /// Whether an answer says the user store failed: `/healthz` answering 503, or a response
 /// whose handler labelled it `StoreUnavailable` (a full hashing queue is labelled `Busy`).
 fn is_store_error(route: &str, status: u16, outcome: &str) -> bool {
-    (route == "/healthz" && status == 503) || outcome == "StoreUnavailable"
+    (route == "/healthz" && status == 503 && outcome != "UpstreamUnreachable")
+        || outcome == "StoreUnavailable"
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -164,13 +164,15 @@ fn build() -> Value {
                         "200": { "description": "true when changed; false with X-Reason when refused", "headers": reason_header, "content": bool_content },
                         "400": error("The body is not a valid request"),
                         "401": error("No credentials or bad ones"),
-                        "403": error("Partner app or Online without the User agent"),
+                        "403": error("Partner app or Online without the User agent (upstream mode: the NetServer's 403)"),
                         "406": error("Nothing acceptable (strict mode)"),
                         "409": error("A JSON Patch test operation failed"),
                         "413": error("The body is too large"),
                         "415": error("Unsupported media type or charset"),
-                        "429": error("Too many wrong old passwords"),
-                        "503": error("Busy or the user store is unreachable")
+                        "429": error("Too many wrong old passwords (upstream mode: also the NetServer's 429)"),
+                        "502": error("Upstream mode: the NetServer could not be reached or gave no usable answer"),
+                        "503": error("Busy or the user store is unreachable (upstream mode: no free upstream connection within 1 s)"),
+                        "504": error("Upstream mode: the NetServer did not answer in time")
                     }
                 }
             },
@@ -179,7 +181,7 @@ fn build() -> Value {
                     "operationId": "health",
                     "responses": {
                         "200": { "description": "The store is reachable", "content": { "text/plain": { "schema": { "type": "string" } } } },
-                        "503": { "description": "The store is unreachable", "content": { "text/plain": { "schema": { "type": "string" } } } }
+                        "503": { "description": "The store is unreachable, or (upstream mode) the upstream accepted no connection for 10 s", "content": { "text/plain": { "schema": { "type": "string" } } } }
                     }
                 }
             }

@@ -4,6 +4,7 @@
 //! [`crate::change`], and the outcome into the negotiated format: `true` or `false` in one of
 //! the API formats, an HTML page for a browser, or an error document.
 
+use actix_web::http::header::HeaderName;
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use agentgate_codec::RequestType;
@@ -11,12 +12,15 @@ use agentgate_negotiation as negotiation;
 use futures_util::StreamExt as _;
 use serde_json::json;
 
-use crate::change::{self, Body, Command, Completed, Context, Outcome, PendingBody, Xsrf};
+use crate::change::{
+    self, Body, Command, Completed, Context, LocaleHeaders, Outcome, PendingBody, Xsrf,
+};
 use crate::credential::{self, Credential};
 use crate::error::ApiError;
+use crate::i18n::Message;
 use crate::metrics::Outcome as Label;
 use crate::pages;
-use crate::respond::{Media, Reply, SO_APPTOKEN, header_str};
+use crate::respond::{Media, Reply, SO_APPTOKEN, SO_CULTURE, SO_LANGUAGE, SO_TIMEZONE, header_str};
 use crate::state::AppState;
 
 /// The lower-case path of the endpoint, without a trailing slash.
@@ -95,14 +99,32 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
         .ok()
 }
 
-/// What the backend may need to know about the request besides its credential.
+/// What the backend may need to know about the request besides its credential. What only
+/// upstream mode sends on is read only in upstream mode.
 pub(crate) fn context(req: &HttpRequest, state: &AppState) -> Context {
+    let upstream = state.upstream.is_some();
+    let owned = |name: &HeaderName| {
+        upstream
+            .then(|| header_str(req, name))
+            .flatten()
+            .map(str::to_owned)
+    };
     Context {
         address: state.settings.client_address(req),
         request_id: crate::metrics::request_id(req),
         app_token: header_str(req, &SO_APPTOKEN)
             .filter(|token| !token.trim().is_empty())
             .map(str::to_owned),
+        forwarded_for: upstream
+            .then(|| state.settings.forwarded_for(req))
+            .flatten(),
+        locale: LocaleHeaders {
+            so_language: owned(&SO_LANGUAGE),
+            accept_language: owned(&header::ACCEPT_LANGUAGE),
+            so_culture: owned(&SO_CULTURE),
+            so_time_zone: owned(&SO_TIMEZONE),
+        },
+        trace: crate::metrics::upstream_trace(req),
     }
 }
 
@@ -114,12 +136,23 @@ async fn post(
     reply: &Reply,
 ) -> HttpResponse {
     let limit = state.settings.body_limit;
+    // Upstream mode's browser form carries the credential in its body (SPEC §10).
+    let form = state.upstream.is_some() && is_upstream_form(req);
+    let mut typed = String::new();
     let result = if !select_is_valid(req.query_string()) {
         Err(ApiError::InvalidSelect)
     } else if declared_length(req).is_some_and(|n| n > limit as u64) {
         // The body limit comes first (SPEC §4): a client that says it will send too much is
         // told so before anything else is looked at.
         Err(ApiError::PayloadTooLarge { limit })
+    } else if form {
+        match form_command(req, &mut payload, state).await {
+            Ok((command, username)) => {
+                typed = username;
+                change::run(state, command).await
+            }
+            Err(e) => Err(e),
+        }
     } else {
         let credential = Credential::from_request(req);
         let xsrf = match &credential {
@@ -143,6 +176,17 @@ async fn post(
     };
     match result {
         Ok(done) => answer(req, state, reply, &done),
+        // The upstream (or the form itself) named no user it knows with that password: the
+        // form again, one message for both (SPEC §10).
+        Err(ApiError::Unauthorized) if form && reply.success == Media::Html => {
+            let page_reply = reply.clone().for_page();
+            let mut response =
+                pages::upstream_form(state, &page_reply, Some(Message::PageLoginFailed), &typed);
+            response
+                .extensions_mut()
+                .insert(ApiError::Unauthorized.label());
+            response
+        }
         Err(e) => {
             // A refusal before the body was read (401, 403) would leave it unread, and actix
             // then closes the connection: clients would pay a new handshake per refusal.
@@ -155,10 +199,68 @@ async fn post(
     }
 }
 
+/// Whether a post is upstream mode's browser form: no `Authorization` header (a post with
+/// one is an API call) and a form body.
+fn is_upstream_form(req: &HttpRequest) -> bool {
+    !req.headers().contains_key(header::AUTHORIZATION)
+        && header_str(req, &header::CONTENT_TYPE).is_some_and(|value| {
+            let essence = value.split(';').next().unwrap_or_default().trim();
+            essence.eq_ignore_ascii_case(RequestType::FormUrlEncoded.as_str())
+        })
+}
+
+/// Upstream mode's form, read before anything else (its credential is in it): the
+/// passwords, and the user name with the old password as `Basic` (SPEC §10). Returns the
+/// command and the user name typed, for the form shown again.
+///
+/// # Errors
+///
+/// 413, 415 and 400 for a body that cannot be read.
+async fn form_command(
+    req: &HttpRequest,
+    payload: &mut web::Payload,
+    state: &AppState,
+) -> Result<(Command<'static>, String), ApiError> {
+    let limit = state.settings.body_limit;
+    let body = change::read_body(payload, limit).await?;
+    let declared = negotiation::content_type(
+        header_str(req, &header::CONTENT_TYPE),
+        body.is_empty(),
+        &[RequestType::FormUrlEncoded],
+    )?
+    .ok_or(ApiError::EmptyBody)?;
+    let limits = agentgate_codec::Limits {
+        max_bytes: limit,
+        ..agentgate_codec::Limits::default()
+    };
+    let request = agentgate_codec::decode(declared.media_type, declared.charset, &body, &limits)?;
+    let username = pages::form_username(&body, declared.charset);
+    let credential = username.clone().map(|username| Credential::Basic {
+        username,
+        password: request.old_password.clone(),
+    });
+    let command = Command {
+        credential,
+        body: Body::Read(Ok(request)),
+        xsrf: Xsrf::Form {
+            cookie: req
+                .cookie(credential::XSRF_COOKIE)
+                .map(|cookie| cookie.value().to_owned()),
+            header: header_str(req, &credential::X_XSRF_TOKEN).map(str::to_owned),
+        },
+        context: context(req, state),
+    };
+    Ok((command, username.unwrap_or_default()))
+}
+
 /// An outcome in the negotiated form.
 fn answer(req: &HttpRequest, state: &AppState, reply: &Reply, done: &Completed) -> HttpResponse {
     let outcome = &done.outcome;
     let mut response = match (reply.success, outcome) {
+        // Upstream mode has no sessions, so no signed-in bar (SPEC §10).
+        (Media::Html, _) if state.upstream.is_some() => {
+            pages::result_page(state, reply, outcome, None)
+        }
         (Media::Html, _) => {
             // The signed-in bar: the session's user, with the XSRF token of the session as it
             // is now (a change gives the session a new id, and so a new token).

@@ -200,6 +200,7 @@ async fn call(
 /// `Authorization` is accepted too. A browser session is not: SOAP clients carry no XSRF
 /// token.
 fn command(req: &HttpRequest, state: &AppState, request: soap::Request) -> Command<'static> {
+    let time_zone = request.time_zone.clone();
     let credential = match request.ticket {
         Some(ticket) => Some(Credential::Ticket(ticket)),
         None => Credential::from_request(req)
@@ -219,6 +220,12 @@ fn command(req: &HttpRequest, state: &AppState, request: soap::Request) -> Comma
         }),
     };
     let mut context = crate::rest::context(req, state);
+    // Upstream mode passes the envelope's TimeZone on as SO-TimeZone (SPEC §10).
+    if state.upstream.is_some() && time_zone.is_some() {
+        context.locale.so_time_zone = time_zone;
+    }
+    // The envelope's ApplicationToken (nil or empty is none) is what SO-AppToken is for REST:
+    // checked only under --online, passed on as SO-AppToken in upstream mode.
     if request.application_token.is_some() {
         context.app_token = request.application_token;
     }

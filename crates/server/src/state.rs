@@ -1,4 +1,5 @@
-//! What every request shares: the accounts, the message catalogs and the settings.
+//! What every request shares: the accounts, the backend, the message catalogs and the
+//! settings.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -9,9 +10,10 @@ use actix_web::http::header;
 use agentgate_accounts::Accounts;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::change::{Backend, Local};
+use crate::change::{Backend, Local, Upstream};
 use crate::cli::Cidr;
 use crate::i18n::Catalog;
+use crate::upstream;
 
 /// Settings that shape how requests are answered (SPEC §8 `serve` options).
 #[derive(Debug, Clone)]
@@ -105,6 +107,28 @@ impl Settings {
             .or(peer)
     }
 
+    /// `X-Forwarded-For` for a request sent on upstream (SPEC §10): the incoming one when the
+    /// peer is a trusted proxy, with the peer's address appended, so a client cannot choose
+    /// the address the upstream sees.
+    pub(crate) fn forwarded_for(&self, req: &HttpRequest) -> Option<String> {
+        let peer = req.peer_addr()?.ip();
+        let incoming = self
+            .peer_is_trusted(req)
+            .then(|| {
+                let list: Vec<&str> = req
+                    .headers()
+                    .get_all(&X_FORWARDED_FOR)
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                list.join(", ")
+            })
+            .filter(|list| !list.trim().is_empty());
+        Some(match incoming {
+            Some(list) => format!("{list}, {peer}"),
+            None => peer.to_string(),
+        })
+    }
+
     /// The base URL clients reach the gateway at, without a trailing slash: `--public-url`;
     /// else, behind a trusted proxy, what its forwarded headers say; else the scheme of this
     /// listener and the request's `Host`. Forwarded headers are not believed from just
@@ -136,6 +160,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Where passwords are changed.
     pub(crate) backend: Box<dyn Backend>,
+    /// Upstream mode's client (SPEC §10), for `/healthz` and the pages; `None` in local mode.
+    pub(crate) upstream: Option<std::sync::Arc<upstream::Client>>,
     /// Messages in every language.
     pub(crate) catalog: Catalog,
     /// How to answer.
@@ -145,20 +171,46 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Everything a worker needs, with the catalogs loaded once.
-    pub fn new(accounts: Accounts, settings: Settings, metrics: Option<PrometheusHandle>) -> Self {
-        let backend = Box::new(Local::new(
-            accounts.clone(),
-            settings.online,
-            settings.enable_user_agent,
-        ));
-        AppState {
+    /// Everything a worker needs, with the catalogs loaded once. With
+    /// [`Settings::upstream`], passwords are changed upstream (SPEC §10): the client is
+    /// built here, and its health probe starts on the current Tokio runtime (call this
+    /// inside one, as `serve` does).
+    ///
+    /// # Errors
+    ///
+    /// Upstream mode only: the CA file of `--upstream-ca` cannot be read or holds a
+    /// certificate rustls does not accept.
+    pub fn new(
+        accounts: Accounts,
+        settings: Settings,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<Self, upstream::Error> {
+        let (backend, upstream): (Box<dyn Backend>, _) = match &settings.upstream {
+            None => (
+                Box::new(Local::new(
+                    accounts.clone(),
+                    settings.online,
+                    settings.enable_user_agent,
+                )),
+                None,
+            ),
+            Some(upstream) => {
+                let client = std::sync::Arc::new(upstream::Client::new(upstream)?);
+                client.start_health_probe();
+                (
+                    Box::new(Upstream::new(accounts.clone(), client.clone())),
+                    Some(client),
+                )
+            }
+        };
+        Ok(AppState {
             accounts,
             backend,
+            upstream,
             catalog: Catalog::load(),
             settings,
             metrics,
-        }
+        })
     }
 }
 
@@ -214,6 +266,27 @@ mod tests {
     }
 
     #[test]
+    fn the_forwarded_chain_sent_on_ends_with_the_peer() {
+        let xff = [("X-Forwarded-For", "203.0.113.7")];
+        let nobody = settings(&[]);
+        assert_eq!(
+            nobody
+                .forwarded_for(&request("192.0.2.1:5", &xff))
+                .as_deref(),
+            Some("192.0.2.1")
+        );
+        let proxy = settings(&["10.0.0.0/8"]);
+        assert_eq!(
+            proxy.forwarded_for(&request("10.0.0.1:5", &xff)).as_deref(),
+            Some("203.0.113.7, 10.0.0.1")
+        );
+        assert_eq!(
+            proxy.forwarded_for(&request("10.0.0.1:5", &[])).as_deref(),
+            Some("10.0.0.1")
+        );
+    }
+
+    #[test]
     fn the_base_url_follows_forwarded_headers_only_from_trusted_proxies() {
         let headers = [
             ("Host", "gw.example:8080"),
@@ -255,7 +328,7 @@ pub(crate) mod testing {
         accounts.add_user("tje0", PASSWORD).await.unwrap();
         let ticket = accounts.issue_ticket("tje0", None).await.unwrap();
         (
-            web::Data::new(AppState::new(accounts, settings, None)),
+            web::Data::new(AppState::new(accounts, settings, None).unwrap()),
             ticket,
         )
     }

@@ -432,6 +432,11 @@ pub enum AuditOutcome {
     Refused(PolicyViolation),
     /// `lost-race`: the old password was right, a concurrent change was faster.
     LostRace,
+    /// `upstream-refused`: upstream mode, the NetServer answered `false` (SPEC §10).
+    UpstreamRefused,
+    /// `upstream-no-answer`: upstream mode, no usable answer in time (502, 504): the change
+    /// may or may not have been made there.
+    UpstreamNoAnswer,
 }
 
 impl AuditOutcome {
@@ -451,6 +456,8 @@ impl AuditOutcome {
             AuditOutcome::OldPasswordMismatch => "old-password-mismatch",
             AuditOutcome::Refused(violation) => violation.reason(),
             AuditOutcome::LostRace => "lost-race",
+            AuditOutcome::UpstreamRefused => "upstream-refused",
+            AuditOutcome::UpstreamNoAnswer => "upstream-no-answer",
         }
     }
 }

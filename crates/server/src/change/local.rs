@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use agentgate_accounts::{Accounts, ChangeKey, ChangeOutcome, Identity};
 use agentgate_codec::ChangeOwnPasswordRequest;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, LocalBoxFuture};
 
 use super::{Admitted, Backend, Context, Outcome, Refusal};
 use crate::credential::Credential;
@@ -75,7 +75,7 @@ impl Admitted for Caller {
     fn change(
         self: Box<Self>,
         request: ChangeOwnPasswordRequest,
-    ) -> BoxFuture<'static, Result<Outcome, ApiError>> {
+    ) -> LocalBoxFuture<'static, Result<Outcome, ApiError>> {
         Box::pin(async move {
             let outcome = self
                 .accounts

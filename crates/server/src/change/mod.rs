@@ -5,9 +5,9 @@
 //! writes the [`Outcome`] or the [`ApiError`] back in the form its caller negotiated. The
 //! checks, their order, the log line and the backend call happen here, once.
 //!
-//! The change itself is a [`Backend`]'s: [`Local`] keeps users in the accounts store; a
-//! backend that forwards to an upstream NetServer (SPEC §10) is the other kind. The flow
-//! does not know which one it talks to.
+//! The change itself is a [`Backend`]'s: [`Local`] keeps users in the accounts store;
+//! [`Upstream`] forwards it to a NetServer (SPEC §10). The flow does not know which one it
+//! talks to.
 //!
 //! Order of checks (SPEC §4, as ASP.NET Web API 2 runs authorization before model binding):
 //! the body limit (413, checked by the front door on `Content-Length` before it builds the
@@ -22,7 +22,7 @@ use actix_web::web;
 use agentgate_codec::{self as codec, ChangeOwnPasswordRequest};
 use agentgate_negotiation as negotiation;
 use futures_util::StreamExt as _;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, LocalBoxFuture};
 
 use crate::credential::Credential;
 use crate::error::ApiError;
@@ -30,8 +30,10 @@ use crate::metrics::Outcome as Label;
 use crate::state::AppState;
 
 mod local;
+mod upstream;
 
 pub(crate) use local::Local;
+pub(crate) use upstream::Upstream;
 
 /// One password change, as a front door read it.
 pub(crate) struct Command<'a> {
@@ -79,6 +81,15 @@ pub(crate) enum Xsrf {
         /// The `X-XSRF-TOKEN` header, if sent.
         header: Option<String>,
     },
+    /// The upstream-mode form (SPEC §10), which has no session: its token is bound to the
+    /// `XSRF-TOKEN` cookie as the login form's is: the form field (or `X-XSRF-TOKEN`) must
+    /// equal the cookie and carry the server's signature.
+    Form {
+        /// The `XSRF-TOKEN` cookie's value, if sent.
+        cookie: Option<String>,
+        /// The `X-XSRF-TOKEN` header, if sent.
+        header: Option<String>,
+    },
 }
 
 /// About the request, for backends and the log: never a secret.
@@ -92,6 +103,25 @@ pub(crate) struct Context {
     /// A partner application's token (`SO-AppToken`, SOAP `ApplicationToken`); an empty one
     /// is none.
     pub(crate) app_token: Option<String>,
+    /// `X-Forwarded-For` as upstream mode sends it on (SPEC §10): the incoming one from a
+    /// trusted proxy, with the peer's address appended.
+    pub(crate) forwarded_for: Option<String>,
+    /// The language, culture and time zone the caller asked for, as sent: upstream mode
+    /// passes them on so NetServer answers in the same terms.
+    pub(crate) locale: LocaleHeaders,
+    /// Where the upstream backend notes its call for the request log line; `None` in local
+    /// mode.
+    pub(crate) trace: Option<crate::metrics::UpstreamTrace>,
+}
+
+/// `SO-Language`, `Accept-Language`, `SO-Culture` and `SO-TimeZone` as the caller sent them
+/// (SOAP: its `TimeZone` header as `SO-TimeZone` text).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocaleHeaders {
+    pub(crate) so_language: Option<String>,
+    pub(crate) accept_language: Option<String>,
+    pub(crate) so_culture: Option<String>,
+    pub(crate) so_time_zone: Option<String>,
 }
 
 /// A change that was tried: what it came to, and for whom.
@@ -121,6 +151,8 @@ pub(crate) enum Refusal {
     OldPasswordMismatch,
     /// The new password breaks the policy.
     Policy(agentgate_accounts::PolicyViolation),
+    /// The upstream NetServer answered `false`; it gives no reason (SPEC §10).
+    Upstream,
 }
 
 impl Refusal {
@@ -129,6 +161,7 @@ impl Refusal {
         match self {
             Refusal::OldPasswordMismatch => "old-password-mismatch",
             Refusal::Policy(violation) => violation.reason(),
+            Refusal::Upstream => "upstream-refused",
         }
     }
 }
@@ -167,10 +200,12 @@ pub(crate) trait Admitted: Send {
     fn username(&self) -> Option<&str>;
 
     /// Changes the password: the old one checked, the policy applied, the new one stored.
+    /// The future runs on the worker that took the request (upstream mode's client is the
+    /// worker's own), so it need not be `Send`.
     fn change(
         self: Box<Self>,
         request: ChangeOwnPasswordRequest,
-    ) -> BoxFuture<'static, Result<Outcome, ApiError>>;
+    ) -> LocalBoxFuture<'static, Result<Outcome, ApiError>>;
 }
 
 /// Runs a change through every check, in the order of SPEC §4.
@@ -191,10 +226,24 @@ pub(crate) async fn run(state: &AppState, command: Command<'_>) -> Result<Comple
         Body::Read(request) => request?,
         Body::Pending(pending) => pending.decode().await?,
     };
-    if let Xsrf::Session { cookie, header } = &xsrf {
-        let token = header.as_deref().or(request.xsrf_token.as_deref());
-        if !token.is_some_and(|token| state.accounts.verify_xsrf(cookie, token)) {
-            return Err(ApiError::XsrfInvalid);
+    match &xsrf {
+        Xsrf::None => {}
+        Xsrf::Session { cookie, header } => {
+            let token = header.as_deref().or(request.xsrf_token.as_deref());
+            if !token.is_some_and(|token| state.accounts.verify_xsrf(cookie, token)) {
+                return Err(ApiError::XsrfInvalid);
+            }
+        }
+        Xsrf::Form { cookie, header } => {
+            let token = header.as_deref().or(request.xsrf_token.as_deref());
+            let bound = token.zip(cookie.as_deref()).is_some_and(|(token, cookie)| {
+                !token.is_empty()
+                    && subtle::ConstantTimeEq::ct_eq(token.as_bytes(), cookie.as_bytes()).into()
+                    && state.accounts.verify_login_xsrf(token)
+            });
+            if !bound {
+                return Err(ApiError::XsrfInvalid);
+            }
         }
     }
     let username = admitted.username().map(str::to_owned);

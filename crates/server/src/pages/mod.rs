@@ -18,8 +18,11 @@ use crate::respond::Reply;
 use crate::state::AppState;
 
 mod templates;
+mod upstream;
 
-use templates::{Bar, Frame, LoginPage, PasswordPage, ResultPage, Tone, UsernameField};
+pub(crate) use upstream::{form_username, upstream_form};
+
+use templates::{Bar, Frame, LoginPage, PasswordPage, PolicyHint, ResultPage, Tone, UsernameField};
 
 // `connect-src 'self'` lets the page's own scripts (and a SPA on this origin) call the
 // endpoint with fetch() and the X-XSRF-TOKEN header; nothing else is allowed.
@@ -132,6 +135,9 @@ fn login_form(
 /// would displace its session's token from the `XSRF-TOKEN` cookie, which scripts read for
 /// `X-XSRF-TOKEN`.
 pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if state.upstream.is_some() {
+        return see_other("/password");
+    }
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let session = Credential::Session(cookie.value());
         if state
@@ -169,6 +175,10 @@ pub(crate) async fn login(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    // Upstream mode has no sessions: the one form is /password (SPEC §10).
+    if state.upstream.is_some() {
+        return see_other("/password");
+    }
     let reply = Reply::lenient(&req, &state).for_page();
     let fields = form_fields(&body);
     let username = field(&fields, "username").unwrap_or("");
@@ -244,6 +254,10 @@ fn error_reply(req: &HttpRequest, state: &AppState) -> Reply {
 
 /// `GET /password`: the change form, or a redirect to `/login` without a session.
 pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if state.upstream.is_some() {
+        let reply = Reply::lenient(&req, &state).for_page();
+        return upstream_form(&state, &reply, None, "");
+    }
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return see_other("/login");
     };
@@ -269,6 +283,13 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
     let xsrf = state.accounts.xsrf_token(cookie.value());
     let policy = state.accounts.policy();
     let (min, max) = (policy.min_length, policy.max_length);
+    let policy_text = texts.with(
+        Message::PagePolicy,
+        &[
+            ("min", Arg::Number(min as i64)),
+            ("max", Arg::Number(max as i64)),
+        ],
+    );
     let signed_in = texts.with(
         Message::PageSignedInAs,
         &[("username", Arg::Str(identity.username.clone()))],
@@ -287,17 +308,14 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
         error: None,
         xsrf: &xsrf,
         username: UsernameField::Known(&identity.username),
+        username_label: &texts.get(Message::PageUsername),
         current_label: &texts.get(Message::PageCurrentPassword),
         new_label: &texts.get(Message::PageNewPassword),
-        min,
-        max,
-        policy: &texts.with(
-            Message::PagePolicy,
-            &[
-                ("min", Arg::Number(min as i64)),
-                ("max", Arg::Number(max as i64)),
-            ],
-        ),
+        policy: Some(PolicyHint {
+            min,
+            max,
+            text: &policy_text,
+        }),
         submit: &texts.get(Message::PageChangeButton),
     };
     let mut builder = HttpResponse::Ok();
@@ -312,6 +330,9 @@ pub(crate) async fn logout(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    if state.upstream.is_some() {
+        return see_other("/password");
+    }
     let fields = form_fields(&body);
     let token = req
         .headers()
@@ -410,6 +431,7 @@ pub(crate) fn refusal_message(refusal: Refusal) -> (Message, Vec<(&'static str, 
         ),
         Refusal::Policy(PolicyViolation::TooWeak { .. }) => (Message::PasswordTooWeak, vec![]),
         Refusal::Policy(PolicyViolation::Unchanged) => (Message::PasswordUnchanged, vec![]),
+        Refusal::Upstream => (Message::UpstreamRefused, vec![]),
     }
 }
 

@@ -43,6 +43,17 @@ pub(crate) struct LoginPage<'a> {
 pub(crate) enum UsernameField<'a> {
     /// Signed in: a hidden, read-only field for password managers.
     Known(&'a str),
+    /// Upstream mode (SPEC §10), where there is no session: a field to type it in, holding
+    /// what was typed last time.
+    Ask(&'a str),
+}
+
+/// The local password policy, for the browser's own checks and in words. Upstream mode has
+/// none: NetServer's policy is the one, and the gateway does not know it.
+pub(crate) struct PolicyHint<'a> {
+    pub(crate) min: usize,
+    pub(crate) max: usize,
+    pub(crate) text: &'a str,
 }
 
 /// `GET /password`: the change form, posting to the endpoint.
@@ -55,13 +66,11 @@ pub(crate) struct PasswordPage<'a> {
     /// The XSRF token of the form, the same value as the `XSRF-TOKEN` cookie.
     pub(crate) xsrf: &'a str,
     pub(crate) username: UsernameField<'a>,
+    pub(crate) username_label: &'a str,
     pub(crate) current_label: &'a str,
     pub(crate) new_label: &'a str,
-    /// The policy's bounds, for the browser's own checks.
-    pub(crate) min: usize,
-    pub(crate) max: usize,
-    /// The policy in words.
-    pub(crate) policy: &'a str,
+    /// The policy, when the gateway keeps one.
+    pub(crate) policy: Option<PolicyHint<'a>>,
     pub(crate) submit: &'a str,
 }
 
@@ -177,16 +186,49 @@ mod tests {
             error: None,
             xsrf: "tok",
             username: UsernameField::Known("alice"),
+            username_label: "User",
             current_label: "Current",
             new_label: "New",
-            min: 8,
-            max: 128,
-            policy: "Use 8 to 128.",
+            policy: Some(PolicyHint {
+                min: 8,
+                max: 128,
+                text: "Use 8 to 128.",
+            }),
             submit: "Change",
         }
         .render()
         .unwrap();
         assert!(form.contains("value=\"alice\" hidden readonly"), "{form}");
         assert!(form.contains("minlength=\"8\" maxlength=\"128\""), "{form}");
+    }
+
+    #[test]
+    fn the_upstream_form_asks_for_the_user_and_states_no_policy_of_its_own() {
+        let form = PasswordPage {
+            frame: frame(None),
+            error: Some("The user name or password is not correct."),
+            xsrf: "tok",
+            username: UsernameField::Ask("<bob>"),
+            username_label: "User name",
+            current_label: "Current",
+            new_label: "New",
+            policy: None,
+            submit: "Change",
+        }
+        .render()
+        .unwrap();
+        assert!(
+            form.contains("<label for=\"username\">User name</label>"),
+            "{form}"
+        );
+        assert!(
+            form.contains("name=\"username\" type=\"text\" autocomplete=\"username\""),
+            "{form}"
+        );
+        assert!(!form.contains("<bob>"), "{form}");
+        assert!(!form.contains("hidden readonly"), "{form}");
+        assert!(!form.contains("minlength"), "{form}");
+        assert!(form.contains("role=\"alert\""), "{form}");
+        assert!(form.contains("name=\"XSRF_TOKEN\" value=\"tok\""), "{form}");
     }
 }

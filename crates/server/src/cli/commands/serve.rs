@@ -71,7 +71,9 @@ pub(crate) async fn serve(
         None => open(&resolved.database, resolved.accounts.clone()).await?,
     };
     let metrics = crate::metrics::install_recorder();
-    let state = web::Data::new(AppState::new(accounts, resolved.settings.clone(), metrics));
+    let state = AppState::new(accounts, resolved.settings.clone(), metrics)
+        .map_err(|e| fail(e.to_string()))?;
+    let state = web::Data::new(state);
     let metrics_bind = resolved.settings.metrics_bind.clone();
     let metrics_server = match &metrics_bind {
         Some(address) => Some(metrics_server(state.clone(), address)?),
@@ -104,6 +106,13 @@ pub(crate) async fn serve(
     }
     .map_err(|e| cannot_listen(&resolved.bind, "--bind", &e))?;
     let addrs = server.addrs();
+    if let Some(upstream) = &resolved.settings.upstream {
+        tracing::info!(upstream = %upstream.url, timeout_s = upstream.timeout.as_secs_f64(), connections = upstream.connections, "upstream mode");
+        eprintln!(
+            "agentgate upstream mode: passwords are changed at {}",
+            upstream.url
+        );
+    }
     if let Some(first) = addrs.first() {
         listening(&format!("{scheme}://{}", shown(*first)));
     }
