@@ -62,6 +62,15 @@ pub struct Config {
     /// How long a call waits for a connection before failing with
     /// [`Error::Unavailable`](crate::Error::Unavailable).
     pub acquire_timeout: Duration,
+    /// Whether every commit is on disk before it returns: SQLite `synchronous=FULL`,
+    /// PostgreSQL `synchronous_commit=on` (the default). Turned off, SQLite runs
+    /// `synchronous=NORMAL` (in WAL mode still consistent after any crash, but a power cut
+    /// may lose the last commits) and PostgreSQL `synchronous_commit=off`; transactions stay
+    /// atomic and isolated either way. Local users need it on: a changed password is only
+    /// reported once its hash is durable (SPEC §4). A store that keeps only throttle counts,
+    /// audit events and the XSRF secret (upstream mode, SPEC §10) may turn it off: each of its
+    /// checks commits several times, and a flush per commit is most of what they cost.
+    pub durable_commits: bool,
 }
 
 impl Default for Config {
@@ -81,6 +90,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(8 * 3600),
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
+            durable_commits: true,
         }
     }
 }

@@ -53,6 +53,11 @@ impl PgStore {
         options: PgConnectOptions,
         config: &Config,
     ) -> Result<PgStore, Error> {
+        let options = if config.durable_commits {
+            options
+        } else {
+            options.options([("synchronous_commit", "off")])
+        };
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(config.acquire_timeout)

@@ -21,7 +21,8 @@ use crate::{Config, Error, UserSummary};
 /// The [`Store`](Store) on SQLite.
 ///
 /// A file is created with its schema on first use, in WAL mode with `synchronous=FULL`, so a
-/// committed change survives a power cut. Writers queue on the database lock for up to the
+/// committed change survives a power cut (`synchronous=NORMAL` when
+/// [`Config::durable_commits`] is off). Writers queue on the database lock for up to the
 /// busy timeout, then fail with [`Error::Unavailable`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -51,7 +52,11 @@ impl SqliteStore {
         } else {
             options
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(if config.durable_commits {
+                    SqliteSynchronous::Full
+                } else {
+                    SqliteSynchronous::Normal
+                })
         };
         let pool_options = SqlitePoolOptions::new().acquire_timeout(config.acquire_timeout);
         let pool_options = if in_memory {

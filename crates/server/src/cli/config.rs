@@ -245,6 +245,9 @@ pub(crate) fn resolve(global: GlobalOptions, serve: ServeOptions) -> Result<Reso
         )?),
         None => None,
     };
+    // Upstream mode's store keeps only throttle counts, audit events and the XSRF secret
+    // (SPEC §10): no flush per commit (docs/PERFORMANCE.md, the chain).
+    accounts.durable_commits = upstream.is_none();
     Ok(Resolved {
         database: global.database,
         bind: serve.bind,
@@ -389,6 +392,10 @@ mod tests {
         assert_eq!(r.request_timeout, Duration::from_secs(30));
         assert!(r.settings.trusted_proxies.is_empty());
         assert!(r.settings.upstream.is_none());
+        assert!(
+            r.accounts.durable_commits,
+            "local users: every commit flushed"
+        );
         assert!(!r.log_json);
     }
 
@@ -518,6 +525,10 @@ mod tests {
         assert_eq!(upstream.timeout, Duration::from_secs(5));
         assert_eq!(upstream.connections, 8);
         assert_eq!(upstream.ca, None);
+        assert!(
+            !r.accounts.durable_commits,
+            "upstream mode keeps no passwords"
+        );
         let r = serve(&[], "upstream = \"http://127.0.0.1:9\"").unwrap();
         let upstream = r.settings.upstream.unwrap();
         assert_eq!(upstream.timeout, Duration::from_secs(15));
