@@ -173,8 +173,9 @@ pub struct Request {
     /// clients generated from SuperOffice's WSDL send it empty on-site. What a token means
     /// is the server's business (SPEC §4: a partner app, refused only under `--online`).
     pub application_token: Option<String>,
-    /// The `TimeZone` header as `SO-TimeZone` text: `SoTimeZoneId` when it is set and not 0
-    /// (WCF always sends the int, 0 when unset), else `SoTimeZoneLocationCode`.
+    /// The `TimeZone` header as `SO-TimeZone` text (SPEC §10): `SoTimeZoneLocationCode` when
+    /// it is set, else `SoTimeZoneId` when that is not 0 (WCF always sends the int, 0 when
+    /// unset).
     pub time_zone: Option<String>,
 }
 

@@ -177,7 +177,7 @@ impl<'t> Parser<'t> {
             new_password: self.new_password.flatten(),
             ticket: trimmed(self.ticket),
             application_token: trimmed(self.application_token),
-            time_zone: time_zone_id.or_else(|| trimmed(self.time_zone_code)),
+            time_zone: trimmed(self.time_zone_code).or(time_zone_id),
         }
     }
 
@@ -447,10 +447,15 @@ mod tests {
     }
 
     #[test]
-    fn time_zone_id_wins_when_set_and_location_code_otherwise() {
+    fn the_location_code_wins_when_set_and_the_id_otherwise() {
         let cases = [
             (
                 "<SoTimeZoneId>261</SoTimeZoneId><SoTimeZoneLocationCode>SE</SoTimeZoneLocationCode>",
+                Some("SE"),
+            ),
+            ("<SoTimeZoneId>261</SoTimeZoneId>", Some("261")),
+            (
+                "<SoTimeZoneId>261</SoTimeZoneId><SoTimeZoneLocationCode></SoTimeZoneLocationCode>",
                 Some("261"),
             ),
             (
