@@ -288,34 +288,29 @@ impl Observed {
         // Whole microseconds, so the line reads 0.003 rather than 0.0030139999999999998.
         let duration_ms = elapsed.as_micros() as f64 / 1000.0;
         let path = self.path.as_deref().unwrap_or_default();
-        match self.upstream.as_ref().and_then(UpstreamTrace::get) {
-            None => tracing::info!(
-                request_id = %self.id,
-                method = %self.method,
-                path = %path,
-                status,
-                request_media_type = %self.request_media,
-                response_media_type = %response_media,
-                outcome,
-                duration_ms,
-                "request"
-            ),
-            // Upstream mode: what the upstream answered and how long it took, so a slow or
-            // failing NetServer shows in the line of the request it slowed (SPEC §10).
-            Some(call) => tracing::info!(
-                request_id = %self.id,
-                method = %self.method,
-                path = %path,
-                status,
-                request_media_type = %self.request_media,
-                response_media_type = %response_media,
-                outcome,
-                duration_ms,
-                upstream_status = %call.status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
-                upstream_ms = call.elapsed.as_micros() as f64 / 1000.0,
-                "request"
-            ),
-        }
+        // Upstream mode: what the upstream answered and how long it took, so a slow or
+        // failing NetServer shows in the line of the request it slowed (SPEC §10); absent
+        // fields are not written.
+        let call = self.upstream.as_ref().and_then(UpstreamTrace::get);
+        let upstream_status = call.map(|c| {
+            tracing::field::display(
+                c.status
+                    .map_or_else(|| "none".to_owned(), |s| s.to_string()),
+            )
+        });
+        tracing::info!(
+            request_id = %self.id,
+            method = %self.method,
+            path = %path,
+            status,
+            request_media_type = %self.request_media,
+            response_media_type = %response_media,
+            outcome,
+            duration_ms,
+            upstream_status,
+            upstream_ms = call.map(|c| c.elapsed.as_micros() as f64 / 1000.0),
+            "request"
+        );
         res
     }
 }
