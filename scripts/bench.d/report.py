@@ -35,14 +35,18 @@ def typical(name):
     return ordered[(len(ordered) - 1) // 2]
 
 
+def engine_label(c):
+    """An engine's implementation, with the SIMD backend it picked when it says so."""
+    return c["implementation"] + (f" ({c['backend']})" if c.get("backend") else "")
+
+
 # Baselines, one per round, measured next to what they are compared with.
 floors = [w["expected_rps"] for w in per_round("floor")]
-libargon2 = [c for c in ceilings if "libargon2" in c["implementation"]]
-rust_rounds = [case[f"ceiling_r{r}"]["ceiling"] for r in rounds]
-# The fastest Argon2id available sets the ceiling: RustCrypto measured in each round, or the
-# C reference (measured once, at the start) should it be faster.
-ceiling_rounds = [max([c["hashes_per_second"]] + [l["hashes_per_second"] for l in libargon2]) / 2
-                  for c in rust_rounds]
+# The ceiling is the fastest Argon2id on this CPU, whatever agentgate uses: every engine is
+# measured at the start, and the fastest of them again in each round, next to the changes.
+fastest = max(ceilings, key=lambda c: c["hashes_per_second"])
+ceiling_measured = [case[f"ceiling_r{r}"]["ceiling"] for r in rounds]
+ceiling_rounds = [c["hashes_per_second"] / 2 for c in ceiling_measured]  # a change is 2 hashes
 floor = median(floors)
 ceiling_changes = median(ceiling_rounds)
 
@@ -57,13 +61,13 @@ def target(name, ratios, goal, threshold, note=""):
 
 
 unauthorized = [w["expected_rps"] / f for w, f in zip(per_round("unauthorized"), floors)]
-target("cheap refusal (401) vs floor", unauthorized, ">= 0.70", 0.70)
+target("cheap refusal (401) vs floor", unauthorized, ">= 0.85", 0.85)
 target("401 with the access log on (default level, to a file) vs floor",
-       [runs["unauthorized_logged"]["expected_rps"] / floor], "not a target", None)
+       [runs["unauthorized_logged"]["expected_rps"] / floor], ">= 0.80", 0.80)
 target("415 vs floor", [runs["unsupported"]["expected_rps"] / floor], "not a target", None)
 for fmt in ("json", "xml", "form"):
     ratios = [w["expected_rps"] / c for w, c in zip(per_round(f"change_{fmt}"), ceiling_rounds)]
-    target(f"{fmt.upper()} changes vs Argon2 ceiling", ratios, ">= 0.85", 0.85)
+    target(f"{fmt.upper()} changes vs Argon2 ceiling", ratios, ">= 0.90", 0.90)
 p99 = runs["concurrent_cheap"]["p99_ms"]
 memory = case["memory"]
 mib = memory["vmhwm_kib_after"] / 1024
@@ -72,6 +76,7 @@ summary = {
     "machine": machine,
     "rounds": rounds,
     "ceilings_at_start": ceilings,
+    "ceiling_engine": fastest.get("engine", fastest["implementation"]),
     "ceiling_rounds_changes_per_second": ceiling_rounds,
     "floor_rounds_requests_per_second": floors,
     "cases": rows,
@@ -122,13 +127,19 @@ for name, label in labels.items():
     p50 = median([r["p50_ms"] for r in all_runs])
     p99s_all = max(r["p99_ms"] for r in all_runs)
     print(f"| {label} | {rates} | {p50:.2f} | {p99s_all:.2f} | {unexpected} | {errors} |")
-rates = " / ".join(f"{c['hashes_per_second'] / 2:.1f}" for c in rust_rounds)
-print(f"| Argon2 ceiling, {rust_rounds[0]['implementation']}, {rust_rounds[0]['threads']} threads, "
+rates = " / ".join(f"{c:.1f}" for c in ceiling_rounds)
+implementations = " / ".join(dict.fromkeys(engine_label(c) for c in ceiling_measured))
+print(f"| Argon2 ceiling, {implementations}, {ceiling_measured[0]['threads']} threads, "
       f"in each round | {rates} changes/s | | | | |")
+
+# Every engine measured at the start, one after the other: the fastest is the ceiling.
+print(f"\n| Argon2id engine, at the start (m={fastest['memory_kib']} KiB, t={fastest['iterations']}, p=1, "
+      f"{fastest['threads']} threads) | hashes/s | changes/s | ms per hash, every core | ms per hash, one thread |")
+print("|---|---|---|---|---|")
 for c in ceilings:
-    print(f"| Argon2 ceiling at the start, {c['implementation']}, {c['threads']} threads | "
-          f"{c['hashes_per_second'] / 2:.1f} changes/s ({c['hashes_per_second']:.1f} hashes/s, "
-          f"{c['ms_per_hash']:.1f} ms each) | | | | |")
+    mark = " **(fastest: the ceiling)**" if c is fastest else ""
+    print(f"| {engine_label(c)}{mark} | {c['hashes_per_second']:.1f} | {c['hashes_per_second'] / 2:.1f} | "
+          f"{1000 / c['hashes_per_second']:.1f} | {c['ms_per_hash']:.1f} |")
 print(f"\npeak RSS: {memory['vmhwm_kib_before'] / 1024:.1f} MiB before the 1000-connection phase, "
       f"{mib:.1f} MiB after; alive afterwards: {memory['alive_after']}")
 print("p50 is the median over the rounds, p99 the worst round's.")
@@ -152,7 +163,7 @@ try:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
     a.barh(short, rps, color="#4c72b0")
     a.axvline(ceiling_changes, color="#c44e52", linestyle="--", label=f"Argon2 ceiling {ceiling_changes:.1f}/s")
-    a.axvline(0.7 * floor, color="#55a868", linestyle=":", label=f"70% of floor {0.7 * floor:.0f}/s")
+    a.axvline(0.85 * floor, color="#55a868", linestyle=":", label=f"85% of floor {0.85 * floor:.0f}/s")
     a.set_xscale("log")
     a.set_xlabel("expected answers per second (log)")
     a.invert_yaxis()
