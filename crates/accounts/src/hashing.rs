@@ -39,8 +39,8 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2_rust::params::Memory;
+use argon2_rust::{Algorithm, Argon2, Error as EngineError, Hasher, Params, Version};
 use rand::RngCore;
 use tokio::sync::oneshot;
 
@@ -79,6 +79,11 @@ impl HashPool {
             std::thread::Builder::new()
                 .name(format!("agentgate-argon2-{n}"))
                 .spawn(move || {
+                    // The memory this thread keeps is sized by the configured cost.
+                    with_hasher(
+                        Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+                        |_| (),
+                    );
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = match receiver.lock() {
@@ -134,7 +139,7 @@ impl HashPool {
             };
             let costs = Arc::clone(&self.costs);
             self.run_uncounted(move || {
-                let phc = hash_with(&params, &random_password())?;
+                let phc = hash_once(&params, &random_password())?;
                 for _ in 0..CALIBRATION_ROUNDS {
                     let started = std::time::Instant::now();
                     verify_with("calibration", &phc)?;
@@ -165,7 +170,7 @@ impl HashPool {
 
     /// Hashes an (already normalised) password with the configured parameters.
     pub(crate) async fn hash(&self, password: String) -> Result<String, Error> {
-        let params = self.params.clone();
+        let params = self.params;
         self.run(move || hash_with(&params, &password)).await?
     }
 
@@ -400,101 +405,84 @@ fn params_of(kind: &str) -> Option<Params> {
             _ => {}
         }
     }
-    Params::new(m?, t?, p?, None).ok()
+    argon2_params(HashParams {
+        memory_kib: m?,
+        iterations: t?,
+        parallelism: p?,
+    })
+    .ok()
 }
 
 pub(crate) fn argon2_params(params: HashParams) -> Result<Params, Error> {
-    Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        None,
-    )
-    .map_err(|e| Error::Hash(format!("invalid Argon2 parameters: {e}")))
+    Params::builder()
+        .memory(Memory::kib(u64::from(params.memory_kib)))
+        .passes(params.iterations)
+        .lanes(params.parallelism)
+        .build()
+        .map_err(|e| Error::Hash(format!("invalid Argon2 parameters: {e}")))
 }
-
-/// The largest working memory a thread keeps between hashes (64 MiB). The default cost
-/// needs 19 MiB; a stored hash of a higher cost than this still verifies, on memory of its
-/// own.
-const KEPT_BLOCKS: usize = 64 * 1024;
 
 thread_local! {
-    /// Argon2's working memory, kept by each thread that hashes. Allocating 19 MiB per hash
-    /// and giving it back costs page faults and clearing (about 15% of the hashing threads'
-    /// time under a change load, by `perf`); Argon2 writes every block before reading it,
-    /// so reuse needs no clearing. (Freed memory would hold the same derived state until
-    /// reused, so keeping it shows no more than before.)
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    /// Argon2's working memory, kept by each thread that hashes, sized by the costs this
+    /// thread has hashed new passwords at. Allocating 19 MiB per hash and giving it back
+    /// costs page faults and clearing (about 15% of the hashing threads' time under a change
+    /// load, by `perf`). The engine wipes it when each hash returns. A stored hash of a
+    /// higher cost than what is kept verifies on memory of its own, freed after it, so a
+    /// stored string cannot make a thread keep more.
+    static HASHER: RefCell<Option<Hasher>> = const { RefCell::new(None) };
 }
 
-/// Argon2 into `out`, on this thread's kept memory when it is big enough to keep.
-fn hash_into(
-    argon2: &Argon2<'_>,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> Result<(), Error> {
-    let blocks = argon2.params().block_count();
-    let result = if blocks > KEPT_BLOCKS {
-        argon2.hash_password_into(password, salt, out)
-    } else {
-        MEMORY.with_borrow_mut(|memory| {
-            if memory.len() < blocks {
-                memory.resize(blocks, Block::default());
-            }
-            argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-        })
-    };
-    result.map_err(|e| Error::Hash(e.to_string()))
+/// A hash like [`hash_with`]'s on memory of its own, freed after it: for hashes of another
+/// cost than new passwords get, which must not make a thread keep more memory.
+fn hash_once(params: &Params, password: &str) -> Result<String, Error> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, *params)
+        .hash_password_with_random_salt(password.as_bytes())
+        .map_err(|e| Error::Hash(e.to_string()))
 }
 
-/// A PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash` with a fresh 128-bit salt.
+/// `work` with this thread's [`Hasher`], set to `argon2`.
+fn with_hasher<T>(argon2: Argon2, work: impl FnOnce(&mut Hasher) -> T) -> T {
+    HASHER.with_borrow_mut(|kept| {
+        let hasher = kept.get_or_insert_with(|| argon2.hasher());
+        if *hasher.argon2() != argon2 {
+            hasher.set_argon2(argon2);
+        }
+        work(hasher)
+    })
+}
+
+/// A PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash` with a fresh 128-bit salt from the
+/// operating system, on this thread's kept memory, which grows to `params` if it is smaller.
 pub(crate) fn hash_with(params: &Params, password: &str) -> Result<String, Error> {
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut salt);
-    let encoded_salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let mut raw = [0u8; Output::MAX_LENGTH];
-    let raw = raw
-        .get_mut(..output_len)
-        .ok_or_else(|| Error::Hash("output too long".into()))?;
-    hash_into(&argon2, password.as_bytes(), &salt, raw)?;
-    let phc = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| Error::Hash(e.to_string()))?,
-        salt: Some(encoded_salt.as_salt()),
-        hash: Some(Output::new(raw).map_err(|e| Error::Hash(e.to_string()))?),
-    };
-    Ok(phc.to_string())
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, *params);
+    with_hasher(argon2, |hasher| {
+        hasher.hash_password_with_random_salt(password.as_bytes())
+    })
+    .map_err(|e| Error::Hash(e.to_string()))
 }
 
 /// Verification takes algorithm, version and parameters from the PHC string itself, so older
-/// and weaker hashes keep verifying until the next change replaces them. The comparison of
-/// outputs is constant-time (`password_hash::Output`'s `PartialEq`).
+/// and weaker hashes keep verifying until the next change replaces them. The engine compares
+/// the outputs in constant time.
 pub(crate) fn verify_with(password: &str, phc: &str) -> Result<bool, Error> {
-    let stored = |e: argon2::password_hash::Error| Error::Hash(format!("stored hash: {e}"));
-    let hash = PasswordHash::new(phc).map_err(stored)?;
-    let algorithm = Algorithm::try_from(hash.algorithm).map_err(stored)?;
-    let version = hash
-        .version
-        .map(Version::try_from)
-        .transpose()
-        .map_err(|e| Error::Hash(format!("stored hash: {e}")))?
-        .unwrap_or_default();
-    let params = Params::try_from(&hash).map_err(stored)?;
-    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
-        return Err(Error::Hash("stored hash: no salt or no output".into()));
-    };
-    let mut salt_buffer = [0u8; 64];
-    let salt = salt.decode_b64(&mut salt_buffer).map_err(stored)?;
-    let argon2 = Argon2::new(algorithm, version, params);
-    let mut raw = [0u8; Output::MAX_LENGTH];
-    let raw = &mut raw[..expected.len()];
-    hash_into(&argon2, password.as_bytes(), salt, raw)?;
-    let computed = Output::new(raw).map_err(stored)?;
-    Ok(computed == expected)
+    let algorithm = [Algorithm::Argon2id, Algorithm::Argon2i, Algorithm::Argon2d]
+        .into_iter()
+        .find(|algorithm| {
+            phc.strip_prefix('$')
+                .and_then(|rest| rest.strip_prefix(algorithm.as_str()))
+                .is_some_and(|rest| rest.starts_with('$'))
+        })
+        .ok_or_else(|| Error::Hash("stored hash: not an Argon2 PHC string".into()))?;
+    // The memory this thread keeps serves every stored hash that fits in it.
+    let verified = HASHER.with_borrow_mut(|kept| match kept {
+        Some(hasher) => hasher.verify_encoded(phc, password.as_bytes(), algorithm),
+        None => Argon2::verify_encoded(phc, password.as_bytes(), algorithm),
+    });
+    match verified {
+        Ok(()) => Ok(true),
+        Err(EngineError::VerifyMismatch) => Ok(false),
+        Err(e) => Err(Error::Hash(format!("stored hash: {e}"))),
+    }
 }
 
 #[cfg(test)]
@@ -515,8 +503,16 @@ mod tests {
         assert!(!verify_with("password", &phc).unwrap());
     }
 
-    /// The kept memory grows for a costlier hash and is reused, at the right size, for a
-    /// cheaper one after it; a hash costlier than what is kept runs on memory of its own.
+    /// RustCrypto's `argon2`, the engine before this one (issue 17): what its verifier says.
+    fn rustcrypto_verifies(password: &str, phc: &str) -> bool {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &PasswordHash::new(phc).unwrap())
+            .is_ok()
+    }
+
+    /// The kept memory grows for a costlier new hash and is reused, at the right size, for a
+    /// cheaper one after it; every hash verifies here and with RustCrypto's own verifier.
     #[test]
     fn hashes_of_every_cost_verify_on_one_thread() {
         let costs = [
@@ -532,44 +528,112 @@ mod tests {
                 parallelism: 2,
             },
             HashParams {
-                memory_kib: KEPT_BLOCKS as u32 + 8,
+                memory_kib: 8192,
                 iterations: 1,
-                parallelism: 1,
+                parallelism: 4,
             },
             CHEAP,
         ];
         for cost in costs {
             let params = argon2_params(cost).unwrap();
             let phc = hash_with(&params, "pässword").unwrap();
-            let reference = PasswordHash::new(&phc).unwrap();
-            // What RustCrypto's own verifier says, with memory it allocates itself.
-            use argon2::password_hash::PasswordVerifier;
-            assert!(
-                Argon2::default()
-                    .verify_password("pässword".as_bytes(), &reference)
-                    .is_ok()
-            );
+            assert!(rustcrypto_verifies("pässword", &phc), "{phc}");
+            assert!(!rustcrypto_verifies("password", &phc), "{phc}");
             assert!(verify_with("pässword", &phc).unwrap(), "{phc}");
             assert!(!verify_with("password", &phc).unwrap(), "{phc}");
         }
+        let kept = HASHER.with_borrow(|kept| kept.as_ref().unwrap().reserved_blocks());
+        assert_eq!(kept, 8192, "the largest new hash's memory is kept");
     }
 
-    /// A hash made by RustCrypto's `PasswordHasher` (memory of its own) verifies here, and
-    /// one made here has the same output for the same salt.
+    /// A stored hash dearer than what a thread keeps verifies on memory of its own: a stored
+    /// string cannot make a hashing thread keep more.
+    #[test]
+    fn a_dear_stored_hash_does_not_grow_the_kept_memory() {
+        let dear = hash_once(
+            &argon2_params(HashParams {
+                memory_kib: 16384,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .unwrap(),
+            "secret",
+        )
+        .unwrap();
+        hash_with(&argon2_params(CHEAP).unwrap(), "x").unwrap();
+        assert!(verify_with("secret", &dear).unwrap());
+        assert!(!verify_with("Secret", &dear).unwrap());
+        let kept = HASHER.with_borrow(|kept| kept.as_ref().unwrap().reserved_blocks());
+        assert_eq!(kept, 1024);
+    }
+
+    /// Hashes made by RustCrypto's `PasswordHasher` (the engine before, so every database
+    /// written until issue 17) verify here, of every Argon2 variant and version; one made here
+    /// has the same output as RustCrypto's for the same password and salt.
     #[test]
     fn the_phc_strings_match_rustcryptos_own() {
-        use argon2::password_hash::PasswordHasher;
-        let params = argon2_params(CHEAP).unwrap();
+        use argon2::password_hash::{PasswordHasher, SaltString};
         let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
-        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password(b"secret", &salt)
-            .unwrap()
-            .to_string();
-        assert!(verify_with("secret", &theirs).unwrap());
-        assert!(!verify_with("Secret", &theirs).unwrap());
-        let ours = hash_with(&argon2_params(CHEAP).unwrap(), "secret").unwrap();
-        assert_eq!(ours.len(), theirs.len(), "{ours} vs {theirs}");
-        assert!(ours.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{ours}");
+        for algorithm in [
+            argon2::Algorithm::Argon2id,
+            argon2::Algorithm::Argon2i,
+            argon2::Algorithm::Argon2d,
+        ] {
+            for version in [argon2::Version::V0x13, argon2::Version::V0x10] {
+                let params = argon2::Params::new(1024, 2, 2, None).unwrap();
+                let theirs = argon2::Argon2::new(algorithm, version, params)
+                    .hash_password(b"secret", &salt)
+                    .unwrap()
+                    .to_string();
+                assert!(verify_with("secret", &theirs).unwrap(), "{theirs}");
+                assert!(!verify_with("Secret", &theirs).unwrap(), "{theirs}");
+            }
+        }
+        let theirs = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"secret", &salt)
+        .unwrap()
+        .to_string();
+        let ours = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            argon2_params(CHEAP).unwrap(),
+        )
+        .hash_password(b"secret", b"sixteen byte sal")
+        .unwrap();
+        assert_eq!(ours, theirs);
+    }
+
+    /// RFC 9106 §5.3, the Argon2id test vector (secret and associated data, which agentgate
+    /// does not use, so through the engine directly): the engine picks its SIMD path at run
+    /// time, and `scripts/test` runs this test again on emulated CPUs without AVX-512 and
+    /// without AVX2, checking that the engine took the path each one allows.
+    #[test]
+    fn the_engine_computes_the_rfc_9106_argon2id_vector() {
+        let params = Params::builder()
+            .memory(Memory::kib(32))
+            .passes(3)
+            .lanes(4)
+            .build()
+            .unwrap();
+        let mut tag = [0u8; 32];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_into_with_ad(&[1; 32], &[2; 16], &[3; 8], &[4; 12], &mut tag)
+            .unwrap();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
+        );
+        let backend = argon2_rust::detected_backend().name();
+        eprintln!("argon2-rust backend: {backend}");
+        // scripts/test names the path an emulated CPU must take.
+        if let Ok(expected) = std::env::var("AGENTGATE_EXPECT_ARGON2_BACKEND") {
+            assert_eq!(backend, expected);
+        }
     }
 
     #[test]
@@ -582,7 +646,7 @@ mod tests {
         );
         let params = params_of("$argon2id$v=19$m=1024,t=1,p=1").unwrap();
         assert_eq!(
-            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (params.memory_kib(), params.passes(), params.lanes()),
             (1024, 1, 1)
         );
         assert!(params_of("$argon2id$v=19").is_none());
@@ -721,30 +785,5 @@ mod tests {
         assert!(matches!(refused, Err(Error::Busy { retry_after }) if retry_after == RETRY_AFTER));
         release.send(()).unwrap();
         blocked.await.unwrap().unwrap();
-    }
-
-    /// The figure quoted in the crate docs. A measurement, so it only runs when asked, and
-    /// optimised: `AGENTGATE_MEASURE=1 cargo test --release -p agentgate-accounts --lib -- --nocapture owasp`.
-    #[test]
-    fn owasp_timing() {
-        if std::env::var_os("AGENTGATE_MEASURE").is_none() {
-            eprintln!("skipped: a measurement; set AGENTGATE_MEASURE=1 to run it");
-            return;
-        }
-        let params = argon2_params(HashParams::default()).unwrap();
-        let phc = hash_with(&params, "warm-up").unwrap();
-        let rounds = 20;
-        let started = std::time::Instant::now();
-        for _ in 0..rounds {
-            hash_with(&params, "correct horse battery staple").unwrap();
-        }
-        let hash = started.elapsed() / rounds;
-        let started = std::time::Instant::now();
-        for _ in 0..rounds {
-            verify_with("warm-up", &phc).unwrap();
-        }
-        let verify = started.elapsed() / rounds;
-        assert!(verify_with("warm-up", &phc).unwrap());
-        println!("argon2 0.5 (RustCrypto), m=19456 KiB t=2 p=1: hash {hash:?}, verify {verify:?}");
     }
 }

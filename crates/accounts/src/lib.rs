@@ -68,19 +68,35 @@
 //!
 //! # Choice of Argon2 implementation
 //!
-//! RustCrypto's `argon2` 0.5 (pure Rust; outputs compared in constant time by
-//! `password-hash`). Measured on the development machine (2 shared cores of a Xeon at
-//! 2.5 GHz), release build, OWASP parameters (m=19456 KiB, t=2, p=1): about 45 ms a hash and
-//! 38 ms a verification at best, 55 to 68 ms while the machine ran other builds (load average
-//! 8). Reproduce with
-//! `AGENTGATE_MEASURE=1 cargo test --release -p agentgate-accounts --lib -- --nocapture owasp`.
+//! `argon2-rust` 1.1 (MIT; a port of the C reference implementation by the author of
+//! `@node-rs/argon2`), with its per-thread arena: each hashing thread keeps one `Hasher`, whose
+//! memory the engine wipes after every hash, and which picks its SIMD path (AVX-512, AVX2,
+//! SSE2) at run time, so one binary runs at full speed on every x86-64 CPU. Outputs are
+//! compared in constant time by the engine. Its `parallel` feature is off: the pool already
+//! keeps every core busy with one hash per thread.
+//!
+//! The candidates side by side, Argon2id at the OWASP cost (m=19456 KiB, t=2, p=1) on both
+//! cores of the development machine (an AMD EPYC with AVX-512), three runs of
+//! `target/ceiling/release/agentgate-argon2-ceiling 3 2 - - ENGINE` (built by
+//! `scripts/bench`), hashes per second:
+//!
+//! | engine | hashes/s | ms a hash, per thread |
+//! |---|---|---|
+//! | `argon2-rust` 1.1.0 with its per-thread arena (AVX-512), **used** | 240 to 271 | 7.9 |
+//! | `argon2-rust` 1.1.0, memory allocated per hash | 208 to 214 | 9.5 |
+//! | RustCrypto `argon2` 0.5.3 (used before issue 17), memory kept per thread | 131 to 144 | 14.8 |
+//! | RustCrypto `argon2` 0.6.0 | 118 to 141 | 14.8 |
+//! | libargon2 (C, through Python's argon2-cffi 25.1.0, one process per core) | 100 to 103 | 19.9 |
+//!
 //! A password change costs one hash, plus one verification unless the caller authenticated
 //! with that very password (Basic).
 //!
-//! The SIMD port `argon2-rust`, reported about twice as fast in issue 4, was not evaluated:
-//! it is not in the workspace's dependency set. Both write standard PHC strings; the test
-//! suite checks ours against a freshly built `argon2::Argon2::default()` and verifies (then
-//! upgrades) a foreign, weaker PHC string, which is what keeps stored hashes portable.
+//! Stored hashes stay interchangeable: every engine writes and reads standard PHC strings.
+//! The unit tests check hashes made here with RustCrypto's verifier and RustCrypto's hashes
+//! (every variant and version) here, with equal outputs for equal salts; `tests/interop.rs`
+//! checks both directions against libargon2; and `scripts/test` runs the engine's tests again
+//! under qemu-user on CPUs without AVX-512 and without AVX2, including RFC 9106's Argon2id
+//! test vector. A database written by an earlier version needs no migration.
 
 /// Runs `$body` with `$store` bound to whichever [`store::Store`] the accounts' backend
 /// holds: the one place that dispatches between SQLite and PostgreSQL.

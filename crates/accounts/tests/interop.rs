@@ -1,5 +1,5 @@
 //! Stored hashes never lock anyone out when the Argon2id implementation changes: PHC strings
-//! written by agentgate (RustCrypto `argon2`) verify with the C reference implementation
+//! written by agentgate (`argon2-rust`, and RustCrypto `argon2` before issue 17) verify with the C reference implementation
 //! (libargon2, through Python's argon2-cffi), and the other way round.
 //!
 //! Needs `python3` with `argon2-cffi` (`pip install -r tests/interop/requirements.txt`); without
