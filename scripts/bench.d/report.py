@@ -104,7 +104,7 @@ labels = {
     "unauthorized": "401, no credentials (AGENTGATE_LOG=warn)",
     "floor_after": "floor, once more after the cheap cases",
     "unauthorized_logged": "401, no credentials, access log on (default info, to a file)",
-    "unsupported": "415, text/plain",
+    "unsupported": "415, text/plain, with a valid ticket",
     "change_json": "change, JSON",
     "change_xml": "change, XML",
     "change_form": "change, form",
