@@ -482,3 +482,137 @@ fn forwarded_headers_from_an_untrusted_client_do_not_move_the_wsdl() {
     assert!(body.contains(&location), "{body}");
     assert_eq!(headers["cache-control"], "no-store");
 }
+
+/// Issue 14: one error vocabulary behind both doors. Every kind of body error the XML reader
+/// finds is told alike through REST (`application/xml`) and SOAP (the same content inside the
+/// envelope): REST answers the status of its kind, SOAP a client fault; neither quotes the
+/// request's text (SPEC §2), and an unsupported encoding is named as such (it was "The
+/// character set 'the encoding "koi8-r" is not supported…' is not supported").
+#[test]
+fn every_xml_body_error_is_told_alike_through_rest_and_soap() {
+    let (server, ticket) = server_with_user();
+    let ns = namespace(88);
+    let deep = format!("{}{}", "<d>".repeat(80), "</d>".repeat(80));
+    let attributes: String = (0..40).map(|n| format!(" a{n}=\"\"")).collect();
+    // (kind, REST status, the call's content; SOAP wraps it in ChangeOwnPassword)
+    let cases: Vec<(&str, u16, String)> = vec![
+        (
+            "syntax",
+            400,
+            "<OldPassword>ab</SecretPw9</OldPassword><NewPassword>x</NewPassword>".into(),
+        ),
+        ("too deep", 400, format!("<OldPassword>{deep}</OldPassword>")),
+        (
+            "too many attributes",
+            400,
+            format!("<OldPassword{attributes}>SecretPw9</OldPassword><NewPassword>x</NewPassword>"),
+        ),
+        (
+            "duplicate attribute",
+            400,
+            "<OldPassword a=\"1\" a=\"2\">SecretPw9</OldPassword><NewPassword>x</NewPassword>"
+                .into(),
+        ),
+        (
+            "missing",
+            400,
+            "<OldPassword>SecretPw9</OldPassword>".into(),
+        ),
+        (
+            "duplicate",
+            400,
+            "<OldPassword>SecretPw9</OldPassword><OldPassword>b</OldPassword><NewPassword>x</NewPassword>"
+                .into(),
+        ),
+    ];
+    let rest = |body: Vec<u8>| {
+        text(
+            client()
+                .post(server.url("/api/v1/Agents/User/ChangeOwnPassword"))
+                .header("Authorization", format!("SOTicket {ticket}"))
+                .header("Content-Type", "application/xml")
+                .header("Accept", "application/json")
+                .body(body)
+                .send()
+                .unwrap(),
+        )
+    };
+    let soap = |content: &str, declaration: &str| {
+        let body = format!(
+            r#"{declaration}<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:Credentials xmlns:h="{ns}" xmlns="{ns}"><Ticket>{ticket}</Ticket></h:Credentials></s:Header><s:Body><ChangeOwnPassword xmlns="{ns}">{content}</ChangeOwnPassword></s:Body></s:Envelope>"#
+        );
+        text(post(&server, 88, &[], body))
+    };
+    // A body the envelope reader refuses is a client fault (500, or the status of its class:
+    // 415 for a charset, 413 for a size); content refused inside a
+    // well-formed envelope is a reply whose ExceptionInfo says BadRequest (SPEC §9).
+    let client_fault = |kind: &str, reply: &(u16, reqwest::header::HeaderMap, String)| {
+        let (status, _, body) = reply;
+        assert!(
+            !body.contains("SecretPw9"),
+            "{kind} quotes the request: {body}"
+        );
+        match status {
+            500 | 413 | 415 => {
+                assert_eq!(
+                    element(body, "faultcode").as_deref(),
+                    Some("s:Client"),
+                    "{kind}: {body}"
+                );
+                element(body, "faultstring").unwrap_or_default()
+            }
+            200 => {
+                assert_eq!(
+                    element(body, "Succeeded").as_deref(),
+                    Some("false"),
+                    "{kind}"
+                );
+                assert_eq!(
+                    element(body, "ExceptionType").as_deref(),
+                    Some("BadRequest"),
+                    "{kind}: {body}"
+                );
+                element(body, "Message").unwrap_or_default()
+            }
+            other => panic!("{kind}: {other} {body}"),
+        }
+    };
+    for (kind, status, content) in &cases {
+        let body = format!("<ChangeOwnPassword>{content}</ChangeOwnPassword>");
+        let (got, _, answer) = rest(body.into_bytes());
+        assert_eq!(got, *status, "{kind}: {answer}");
+        assert!(
+            !answer.contains("SecretPw9"),
+            "{kind} quotes the request: {answer}"
+        );
+        let fault = client_fault(kind, &soap(content, ""));
+        assert!(!fault.is_empty(), "{kind}");
+    }
+
+    // Bytes that are not UTF-8, and a DOCTYPE: the same through both doors.
+    let (got, _, answer) =
+        rest(b"<ChangeOwnPassword><OldPassword>\xff</OldPassword></ChangeOwnPassword>".to_vec());
+    assert_eq!(got, 400, "{answer}");
+    let (got, _, answer) = rest(b"<!DOCTYPE r [<!ENTITY a \"SecretPw9\">]><r>&a;</r>".to_vec());
+    assert_eq!(got, 400, "{answer}");
+    assert!(!answer.contains("SecretPw9"), "{answer}");
+    let doctype = soap("", r#"<!DOCTYPE r [<!ENTITY a "SecretPw9">]>"#);
+    client_fault("doctype", &doctype);
+
+    // An encoding the reader does not speak: 415 through REST, a client fault through SOAP,
+    // both saying so without repeating the label.
+    let declaration = r#"<?xml version="1.0" encoding="koi8-r"?>"#;
+    let (got, _, answer) = rest(
+        format!("{declaration}<ChangeOwnPassword><OldPassword>a</OldPassword><NewPassword>b</NewPassword></ChangeOwnPassword>")
+            .into_bytes(),
+    );
+    assert_eq!(got, 415, "{answer}");
+    assert!(!answer.contains("koi8"), "{answer}");
+    assert!(!answer.contains("the encoding"), "{answer}");
+    let fault = client_fault(
+        "charset",
+        &soap("<OldPassword>a</OldPassword>", declaration),
+    );
+    assert!(!fault.contains("koi8"), "{fault}");
+    assert!(!fault.contains("the encoding"), "{fault}");
+}
