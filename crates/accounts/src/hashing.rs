@@ -103,7 +103,7 @@ impl HashPool {
                 })
                 .map_err(|e| Error::Hash(format!("cannot start hashing thread: {e}")))?;
         }
-        let configured_kind = kind_of(&hash_with(&params, "kind")?).to_owned();
+        let configured_kind = kind_of(&hash_once(&params, "kind")?).to_owned();
         let costs = Arc::new(Costs::default());
         costs.add_in_use(&configured_kind);
         Ok(HashPool {
@@ -440,8 +440,9 @@ thread_local! {
     static HASHER: RefCell<Option<Hasher>> = const { RefCell::new(None) };
 }
 
-/// A hash like [`hash_with`]'s on memory of its own, freed after it: for hashes of another
-/// cost than new passwords get, which must not make a thread keep more memory.
+/// A hash like [`hash_with`]'s on memory of its own, freed after it: for hashes off the
+/// hashing threads or of another cost than new passwords get, which must not make a thread
+/// keep memory.
 fn hash_once(params: &Params, password: &str) -> Result<String, Error> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, *params)
         .hash_password_with_random_salt(password.as_bytes())
