@@ -66,24 +66,26 @@ pub fn json_patch(request: &ChangeOwnPasswordRequest) -> String {
     .to_string()
 }
 
-pub fn xml(request: &ChangeOwnPasswordRequest) -> String {
-    fn escape(text: &str) -> String {
-        let mut out = String::new();
-        for c in text.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '\r' => out.push_str("&#13;"),
-                c => out.push(c),
-            }
+/// Text as XML character data: `&`, `<`, `>` and CR (which a reader would normalise) escaped.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
         }
-        out
     }
+    out
+}
+
+pub fn xml(request: &ChangeOwnPasswordRequest) -> String {
     format!(
         "<r><OldPassword>{}</OldPassword><NewPassword>{}</NewPassword></r>",
-        escape(&request.old_password),
-        escape(&request.new_password)
+        xml_escape(&request.old_password),
+        xml_escape(&request.new_password)
     )
 }
 

@@ -14,23 +14,9 @@ use libfuzzer_sys::fuzz_target;
 #[path = "common.rs"]
 mod common;
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn field(name: &str, value: &Option<String>) -> String {
     match value {
-        Some(value) => format!("<{name}>{}</{name}>", escape(value)),
+        Some(value) => format!("<{name}>{}</{name}>", common::xml_escape(value)),
         None => String::new(),
     }
 }
@@ -40,17 +26,17 @@ fn envelope(request: &soap::Request) -> String {
     let credentials = request
         .ticket
         .as_ref()
-        .map(|t| format!(r#"<Credentials xmlns="{ns}"><Ticket>{}</Ticket></Credentials>"#, escape(t)))
+        .map(|t| format!(r#"<Credentials xmlns="{ns}"><Ticket>{}</Ticket></Credentials>"#, common::xml_escape(t)))
         .unwrap_or_default();
     let token = request
         .application_token
         .as_ref()
-        .map(|t| format!(r#"<ApplicationToken xmlns="{ns}">{}</ApplicationToken>"#, escape(t)))
+        .map(|t| format!(r#"<ApplicationToken xmlns="{ns}">{}</ApplicationToken>"#, common::xml_escape(t)))
         .unwrap_or_default();
     let zone = request
         .time_zone
         .as_ref()
-        .map(|z| format!(r#"<TimeZone xmlns="{ns}"><SoTimeZoneLocationCode>{}</SoTimeZoneLocationCode></TimeZone>"#, escape(z)))
+        .map(|z| format!(r#"<TimeZone xmlns="{ns}"><SoTimeZoneLocationCode>{}</SoTimeZoneLocationCode></TimeZone>"#, common::xml_escape(z)))
         .unwrap_or_default();
     format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{credentials}{token}{zone}</s:Header><s:Body><ChangeOwnPassword xmlns="{ns}">{}{}</ChangeOwnPassword></s:Body></s:Envelope>"#,
