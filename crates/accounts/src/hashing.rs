@@ -25,17 +25,12 @@
 //! check meets; each kind is calibrated by a few verifications when it is first seen, and
 //! every real verification adds its time, so the target follows the machine's load.
 //!
-//! The padding is a wait after the hash, on the caller's task, not on the hashing thread: a
-//! hashing thread that slept through the padding would sit idle while changes queue for it
-//! (measured in issue 17: changes at 0.63 of the Argon2 ceiling with the sleep on the thread).
-//! What the pool's occupancy can tell: a stored hash cheaper than the dearest kind in use
-//! holds its thread for less time than an unknown name's dummy does, so a flood of known
-//! names with cheap hashes drains the queue faster than one of unknown names; no answer's time
-//! shows it, and the difference ends once successful checks have re-hashed those users. A
-//! check whose own hash takes longer than the target (a cost not seen before, a sudden load)
-//! is not padded and raises the target for the next. What this costs: every password check
-//! takes the time of the dearest hash in use, until successful checks have re-hashed the users
-//! at the configured cost and the refresh no longer finds the dearer kind.
+//! Padding on the hashing thread, not after it, keeps the pool's occupancy alike too: a flood
+//! of unknown names fills the queue as fast as one of known names. A check whose own hash
+//! takes longer than the target (a cost not seen before, a sudden load) is not padded and
+//! raises the target for the next. What this costs: every password check takes the time of
+//! the dearest hash in use, until successful checks have re-hashed the users at the
+//! configured cost and the refresh no longer finds the dearer kind.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -184,27 +179,24 @@ impl HashPool {
         self.run(move || verify_with(&password, &phc)).await?
     }
 
-    /// A password check: [`verify`](HashPool::verify), then a wait until the check has taken
-    /// the padding target (see the module's docs). Its own time is added to its kind's
-    /// measurements.
+    /// A password check: [`verify`](HashPool::verify), then, on the same thread, a wait
+    /// until the check has taken the padding target (see the module's docs). Its own time is
+    /// added to its kind's measurements.
     pub(crate) async fn check(&self, password: String, phc: String) -> Result<bool, Error> {
         let costs = Arc::clone(&self.costs);
-        let (matched, spent) = self
-            .run(move || {
-                let started = std::time::Instant::now();
-                let matched = verify_with(&password, &phc);
-                let spent = started.elapsed();
-                let kind = kind_of(&phc);
-                costs.add_in_use(kind);
-                costs.record(kind, spent);
-                (matched, spent)
-            })
-            .await?;
-        // The time the check took after the queue, as when the thread slept through it.
-        if let Some(rest) = self.costs.target().checked_sub(spent) {
-            tokio::time::sleep(rest).await;
-        }
-        matched
+        self.run(move || {
+            let started = std::time::Instant::now();
+            let matched = verify_with(&password, &phc);
+            let spent = started.elapsed();
+            let kind = kind_of(&phc);
+            costs.add_in_use(kind);
+            costs.record(kind, spent);
+            if let Some(rest) = costs.target().checked_sub(spent) {
+                std::thread::sleep(rest);
+            }
+            matched
+        })
+        .await?
     }
 
     /// A password check for a user who does not exist: [`check`](HashPool::check) against
