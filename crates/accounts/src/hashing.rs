@@ -321,16 +321,19 @@ impl Costs {
         }
     }
 
+    /// The kinds in use without a dummy hash or with too few measurements: a kind first met
+    /// in a check has measurements but no dummy until the next refresh calibrates it.
     fn uncalibrated(&self) -> Vec<String> {
         let inner = self.lock();
         inner
             .in_use
             .iter()
             .filter(|kind| {
-                inner
-                    .samples
-                    .get(*kind)
-                    .is_none_or(|s| s.len() < CALIBRATION_ROUNDS)
+                !inner.dummies.contains_key(*kind)
+                    || inner
+                        .samples
+                        .get(*kind)
+                        .is_none_or(|s| s.len() < CALIBRATION_ROUNDS)
             })
             .cloned()
             .collect()
@@ -363,36 +366,23 @@ impl Costs {
     }
 
     /// What a check of `kind` is padded to: nothing when it is the dearest kind in use (or
-    /// none is measured yet), else one of the dearest kind's recent times, drawn at random.
+    /// none is calibrated yet), else one of the dearest kind's recent times, drawn at random.
     fn pad_to(&self, kind: &str) -> Option<Duration> {
         let inner = self.lock();
-        let dearest = inner
-            .in_use
-            .iter()
-            .filter_map(|in_use| Some((in_use, inner.estimate(in_use)?)))
-            .max_by_key(|(_, estimate)| *estimate)
-            .map(|(in_use, _)| in_use)?;
+        let dearest = inner.dearest()?;
         if dearest == kind {
             return None;
         }
         let samples = inner.samples.get(dearest)?;
-        samples
-            .get(rand::Rng::gen_range(
-                &mut rand::thread_rng(),
-                0..samples.len(),
-            ))
-            .copied()
+        let drawn = rand::Rng::gen_range(&mut rand::thread_rng(), 0..samples.len());
+        samples.get(drawn).copied()
     }
 
-    /// The dummy hash of the dearest kind in use that has one.
+    /// The dummy hash of the dearest kind in use.
     fn dearest_dummy(&self) -> Option<String> {
         let inner = self.lock();
-        inner
-            .dummies
-            .iter()
-            .filter(|(kind, _)| inner.in_use.contains(*kind))
-            .max_by_key(|(kind, _)| inner.estimate(kind))
-            .map(|(_, phc)| phc.clone())
+        let dearest = inner.dearest()?;
+        inner.dummies.get(dearest).cloned()
     }
 }
 
@@ -400,6 +390,34 @@ impl CostsInner {
     fn estimate(&self, kind: &str) -> Option<Duration> {
         self.samples.get(kind)?.iter().copied().max()
     }
+
+    /// The dearest of the kinds in use that are calibrated (measured, with a dummy hash): by
+    /// the work its parameters name (memory times passes), then by its measured time. Not by
+    /// the measured time alone: one outlier of a cheap kind would make it the dearest, and
+    /// unknown users would be checked against its dummy, quickly, until it aged out.
+    fn dearest(&self) -> Option<&String> {
+        self.in_use
+            .iter()
+            .filter(|kind| self.dummies.contains_key(*kind))
+            .filter_map(|kind| Some((kind, declared_work(kind), self.estimate(kind)?)))
+            .max_by_key(|(_, work, estimate)| (*work, *estimate))
+            .map(|(kind, _, _)| kind)
+    }
+}
+
+/// The work a kind's parameters name: memory (KiB) times passes, 0 when it names neither.
+fn declared_work(kind: &str) -> u64 {
+    let (mut m, mut t) = (0, 0);
+    if let Some(fields) = kind.split('$').find(|field| field.starts_with("m=")) {
+        for (name, value) in fields.split(',').filter_map(|pair| pair.split_once('=')) {
+            match (name, value.parse::<u64>()) {
+                ("m", Ok(value)) => m = value,
+                ("t", Ok(value)) => t = value,
+                _ => {}
+            }
+        }
+    }
+    m * t
 }
 
 fn random_password() -> String {
@@ -741,19 +759,32 @@ mod tests {
     #[test]
     fn only_checks_cheaper_than_the_dearest_kind_are_padded_to_one_of_its_times() {
         let costs = Costs::default();
-        costs.set_in_use(&["cheap".into(), "dear".into()]);
-        assert_eq!(costs.pad_to("cheap"), None, "nothing measured yet");
+        let cheap = "$argon2id$v=19$m=1024,t=1,p=1";
+        let dear_kind = "$argon2id$v=19$m=8192,t=3,p=1";
+        costs.set_in_use(&[cheap.into(), dear_kind.into()]);
         let dear: Vec<_> = (1..=10).map(|ms| Duration::from_millis(10 * ms)).collect();
         for (ms, dear) in (1..=10).zip(&dear) {
-            costs.record("cheap", Duration::from_millis(ms));
-            costs.record("dear", *dear);
+            costs.record(cheap, Duration::from_millis(ms));
+            costs.record(dear_kind, *dear);
         }
-        assert_eq!(costs.pad_to("dear"), None);
-        let drawn: HashSet<_> = (0..400).filter_map(|_| costs.pad_to("cheap")).collect();
+        assert_eq!(costs.pad_to(cheap), None, "no dummy yet: not calibrated");
+        assert_eq!(costs.uncalibrated().len(), 2);
+        for kind in [cheap, dear_kind] {
+            let dummy = format!("{kind}$salt$hash");
+            costs.lock().dummies.insert(kind.into(), dummy);
+        }
+        assert_eq!(costs.uncalibrated(), Vec::<String>::new());
+        assert_eq!(costs.pad_to(dear_kind), None);
+        let drawn: HashSet<_> = (0..400).filter_map(|_| costs.pad_to(cheap)).collect();
         assert!(drawn.iter().all(|time| dear.contains(time)), "{drawn:?}");
         assert!(drawn.len() > 5, "drawn at random, not one time: {drawn:?}");
-        costs.set_in_use(&["cheap".into()]);
-        assert_eq!(costs.pad_to("cheap"), None, "the dearest in use now");
+        // An outlier of the cheap kind does not make it the dearest.
+        costs.record(cheap, Duration::from_secs(1));
+        assert_eq!(costs.pad_to(dear_kind), None);
+        let dummy = costs.dearest_dummy().unwrap();
+        assert!(dummy.starts_with(dear_kind), "{dummy}");
+        costs.set_in_use(&[cheap.into()]);
+        assert_eq!(costs.pad_to(cheap), None, "the dearest in use now");
     }
 
     /// With the users at one cost, the hashing threads never idle: a check takes its own
