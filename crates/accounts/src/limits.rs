@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::{Identity, Via, username_key};
 use crate::config::Slot;
-use crate::store::{Store as _, ThrottleState};
+use crate::store::{Store as _, ThrottleCount, ThrottleState};
 use crate::{Accounts, Error, SpacingConfig, ThrottleConfig};
 
 /// Which limit made a caller wait.
@@ -98,10 +98,11 @@ impl ChangeKey {
 /// A check that holds its places in the counts it is subject to, until it is settled.
 ///
 /// Made by [`Accounts::begin_password_check`] and [`Accounts::begin_change`].
-/// A check first takes its place in each count it is subject to, in one row-locking
-/// transaction in the store ([`Store::update_throttle`](crate::store::Store::update_throttle)),
-/// before any hash is compared; a count whose wait runs refuses the place, and the check is
-/// refused without hashing. Then the check runs, and its [`Attempt`] is settled:
+/// A check first takes its place in each count it is subject to, all in one row-locking
+/// transaction in the store ([`Store::update_throttles`](crate::store::Store::update_throttles)),
+/// before any hash is compared; a count whose wait runs refuses its place, and the check
+/// takes none and is refused without hashing. Then the check runs, and its [`Attempt`] is
+/// settled, its places again in one transaction:
 ///
 /// | settled with | the places | when |
 /// |---|---|---|
@@ -154,17 +155,13 @@ impl Attempt {
     ///
     /// # Errors
     ///
-    /// The store's errors; the places not yet settled are then kept.
+    /// The store's errors; the places are then kept.
     pub async fn succeeded(self) -> Result<(), Error> {
-        for place in &self.places {
-            match place.rule {
-                Rule::Escalating(_) => {
-                    with_store!(self.accounts, s => s.clear_throttle(&place.key).await)?;
-                }
-                Rule::Spaced(_) => self.accounts.give_back_place(place).await?,
-            }
-        }
-        Ok(())
+        self.settle(|place, state| match place.rule {
+            Rule::Escalating(_) => ThrottleState::NONE,
+            Rule::Spaced(rule) => rule.give_back(state),
+        })
+        .await
     }
 
     /// The check failed (wrong password, upstream 401 or `false`): every place is kept.
@@ -176,11 +173,33 @@ impl Attempt {
     ///
     /// # Errors
     ///
-    /// The store's errors; the places not yet released are then kept.
+    /// The store's errors; the places are then kept.
     pub async fn give_back(self) -> Result<(), Error> {
-        for place in &self.places {
-            self.accounts.give_back_place(place).await?;
-        }
+        self.settle(|place, state| match place.rule {
+            Rule::Escalating(rule) => rule.give_back(state, &place.taken),
+            Rule::Spaced(rule) => rule.give_back(state),
+        })
+        .await
+    }
+
+    /// Writes every place's count as `settled` makes it of the count read, in one
+    /// transaction.
+    async fn settle(
+        &self,
+        settled: impl Fn(&Place, &ThrottleState) -> ThrottleState + Copy + Send,
+    ) -> Result<(), Error> {
+        let counts: Vec<ThrottleCount<'_>> = self.places.iter().map(Place::count).collect();
+        let places = &self.places;
+        let settle = move |states: &[ThrottleState]| {
+            Some(
+                places
+                    .iter()
+                    .zip(states)
+                    .map(|(place, state)| settled(place, state))
+                    .collect(),
+            )
+        };
+        with_store!(self.accounts, s => s.update_throttles(&counts, settle).await)?;
         Ok(())
     }
 
@@ -195,6 +214,15 @@ impl Attempt {
 
     /// The store cleared the counts in the transaction that settled the check (a change).
     pub(crate) fn cleared_by_store(self) {}
+}
+
+impl Place {
+    fn count(&self) -> ThrottleCount<'_> {
+        ThrottleCount {
+            key: &self.key,
+            user_id: self.user_id,
+        }
+    }
 }
 
 impl Accounts {
@@ -239,32 +267,68 @@ impl Accounts {
         address: Option<IpAddr>,
     ) -> Result<Attempt, Error> {
         let now = self.now();
-        let guess = self
-            .take_escalating(
-                guess_key(username),
-                None,
-                self.config().guessing,
-                Limit::Guessing,
-                now,
-            )
-            .await?;
-        let mut attempt = Attempt {
-            accounts: self.clone(),
-            places: vec![guess],
-        };
-        let Some(address) = address else {
-            return Ok(attempt);
-        };
-        match self.take_slot(address, now).await {
-            Ok((place, slot)) => {
-                attempt.places.push(place);
-                if let Slot::At(slot) = slot {
-                    self.inner.clock.sleep_until(slot).await;
-                }
-                Ok(attempt)
-            }
-            Err(e) => Err(attempt.give_back_after(e).await),
+        let (guessing, spacing) = (self.config().guessing, self.config().address);
+        let guess_key = guess_key(username);
+        let address_key = address.map(|address| format!("address:{address}"));
+        let mut counts = vec![ThrottleCount {
+            key: &guess_key,
+            user_id: None,
+        }];
+        if let Some(key) = &address_key {
+            counts.push(ThrottleCount { key, user_id: None });
         }
+        let take = |states: &[ThrottleState]| {
+            let mut taken = vec![guessing.take(&states[0], now).ok()?];
+            if let Some(state) = states.get(1) {
+                taken.push(spacing.take(state, now).ok()?.0);
+            }
+            Some(taken)
+        };
+        let (before, after) = with_store!(self, s => s.update_throttles(&counts, take).await)?;
+        self.purge_now_and_then(now).await;
+        // The same decisions the update made, now with the wait or the slot they called for.
+        if let Err(until) = guessing.take(&before[0], now) {
+            return Err(Error::Throttled {
+                limit: Limit::Guessing,
+                retry_after: until.duration_since(now).unwrap_or_default(),
+                until,
+            });
+        }
+        let slot = match before.get(1).map(|state| spacing.take(state, now)) {
+            Some(Err(retry_after)) => {
+                return Err(Error::Throttled {
+                    limit: Limit::Address,
+                    retry_after,
+                    until: now + retry_after,
+                });
+            }
+            Some(Ok((_, slot))) => slot,
+            None => Slot::Free,
+        };
+        let Some(taken) = after else {
+            return Err(Error::from_sqlx(sqlx::Error::RowNotFound));
+        };
+        let mut places = vec![Place {
+            key: guess_key,
+            user_id: None,
+            rule: Rule::Escalating(guessing),
+            taken: taken[0],
+        }];
+        if let (Some(key), Some(taken)) = (address_key, taken.get(1)) {
+            places.push(Place {
+                key,
+                user_id: None,
+                rule: Rule::Spaced(spacing),
+                taken: *taken,
+            });
+        }
+        if let Slot::At(slot) = slot {
+            self.inner.clock.sleep_until(slot).await;
+        }
+        Ok(Attempt {
+            accounts: self.clone(),
+            places,
+        })
     }
 
     /// Takes the place of one change attempt in the change throttle count under `key`,
@@ -302,18 +366,30 @@ impl Accounts {
     /// ```
     pub async fn begin_change(&self, key: &ChangeKey) -> Result<Attempt, Error> {
         let now = self.now();
-        let place = self
-            .take_escalating(
-                key.key.clone(),
-                key.user_id,
-                self.config().throttle,
-                Limit::Change,
-                now,
-            )
-            .await?;
+        let rule = self.config().throttle;
+        let counts = [ThrottleCount {
+            key: &key.key,
+            user_id: key.user_id,
+        }];
+        let take = |states: &[ThrottleState]| Some(vec![rule.take(&states[0], now).ok()?]);
+        let (before, after) = with_store!(self, s => s.update_throttles(&counts, take).await)?;
+        self.purge_now_and_then(now).await;
+        let Some(taken) = after else {
+            let until = before[0].locked_until;
+            return Err(Error::Throttled {
+                limit: Limit::Change,
+                retry_after: until.duration_since(now).unwrap_or_default(),
+                until,
+            });
+        };
         Ok(Attempt {
             accounts: self.clone(),
-            places: vec![place],
+            places: vec![Place {
+                key: key.key.clone(),
+                user_id: key.user_id,
+                rule: Rule::Escalating(rule),
+                taken: taken[0],
+            }],
         })
     }
 
@@ -371,77 +447,6 @@ impl Accounts {
             }),
             None => Ok(()),
         }
-    }
-
-    async fn take_escalating(
-        &self,
-        key: String,
-        user_id: Option<i64>,
-        rule: ThrottleConfig,
-        limit: Limit,
-        now: SystemTime,
-    ) -> Result<Place, Error> {
-        let (before, after) = with_store!(self, s => {
-            s.update_throttle(&key, user_id, |state| rule.take(state, now).ok()).await
-        })?;
-        self.purge_now_and_then(now).await;
-        match after {
-            Some(taken) => Ok(Place {
-                key,
-                user_id,
-                rule: Rule::Escalating(rule),
-                taken,
-            }),
-            None => {
-                let until = before.locked_until;
-                Err(Error::Throttled {
-                    limit,
-                    retry_after: until.duration_since(now).unwrap_or_default(),
-                    until,
-                })
-            }
-        }
-    }
-
-    async fn take_slot(&self, address: IpAddr, now: SystemTime) -> Result<(Place, Slot), Error> {
-        let rule = self.config().address;
-        let key = format!("address:{address}");
-        let (before, after) = with_store!(self, s => {
-            s.update_throttle(&key, None, |state| rule.take(state, now).ok().map(|(state, _)| state)).await
-        })?;
-        // The same decision the update made, now with the slot or the wait it called for.
-        match (after, rule.take(&before, now)) {
-            (Some(taken), Ok((_, slot))) => Ok((
-                Place {
-                    key,
-                    user_id: None,
-                    rule: Rule::Spaced(rule),
-                    taken,
-                },
-                slot,
-            )),
-            (_, decided) => {
-                let retry_after = decided.err().unwrap_or(rule.spacing);
-                Err(Error::Throttled {
-                    limit: Limit::Address,
-                    retry_after,
-                    until: now + retry_after,
-                })
-            }
-        }
-    }
-
-    async fn give_back_place(&self, place: &Place) -> Result<(), Error> {
-        with_store!(self, s => {
-            s.update_throttle(&place.key, place.user_id, |state| {
-                Some(match place.rule {
-                    Rule::Escalating(rule) => rule.give_back(state, &place.taken),
-                    Rule::Spaced(rule) => rule.give_back(state),
-                })
-            })
-            .await
-        })?;
-        Ok(())
     }
 
     /// Now and then, forgets counts nobody can still be waiting on.

@@ -197,33 +197,29 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> impl Future<Output = Result<Option<ThrottleState>, Error>> + Send;
 
-    /// Reads the count under `key` ([`ThrottleState::NONE`] when there is none), calls
-    /// `update` with it and stores what it returns (nothing when it returns `None`), with
-    /// `user_id` as the count's owner. Returns the state read and the state written.
+    /// Reads the counts under `counts`' keys ([`ThrottleState::NONE`] for one there is
+    /// none of), calls `update` with them in that order and stores what it returns, one
+    /// state per count (nothing when it returns `None`), each with its `user_id` as the
+    /// count's owner. Returns the states read and the states written. Keys must differ.
     ///
-    /// Atomic: the row is held from the read until the commit (PostgreSQL locks it; SQLite
+    /// Atomic, in one transaction whatever the number of counts: the rows are held from the
+    /// read until the commit (PostgreSQL locks them, in the order of their keys; SQLite
     /// holds the database's write lock), so updates under one key from any number of tasks
     /// and instances queue, and each sees the one before it. This is what lets a check take
-    /// its place in a count before it compares a hash.
+    /// its places in its counts before it compares a hash, all or none of them. One read and
+    /// one write statement for all the counts: a password check takes and settles its
+    /// user's and its address's places in one transaction each.
     ///
     /// # Errors
     ///
     /// As described on the trait; on error nothing was written.
-    fn update_throttle<F>(
+    fn update_throttles<F>(
         &self,
-        key: &str,
-        user_id: Option<i64>,
+        counts: &[ThrottleCount<'_>],
         update: F,
-    ) -> impl Future<Output = Result<(ThrottleState, Option<ThrottleState>), Error>> + Send
+    ) -> impl Future<Output = Result<ThrottleUpdate, Error>> + Send
     where
-        F: FnOnce(&ThrottleState) -> Option<ThrottleState> + Send;
-
-    /// Forgets the count under `key`.
-    ///
-    /// # Errors
-    ///
-    /// As described on the trait.
-    fn clear_throttle(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+        F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send;
 
     /// Forgets every count whose last failure and wait both ended before `horizon`.
     ///
@@ -364,6 +360,87 @@ impl ThrottleState {
         last_failure: UNIX_EPOCH,
         locked_until: UNIX_EPOCH,
     };
+}
+
+/// One count of [`Store::update_throttles`]: its key, and the user it belongs to, if any
+/// (removed with the user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleCount<'a> {
+    /// The count's key.
+    pub key: &'a str,
+    /// The user it belongs to.
+    pub user_id: Option<i64>,
+}
+
+/// What [`Store::update_throttles`] read, and what it wrote (`None`: nothing).
+pub type ThrottleUpdate = (Vec<ThrottleState>, Option<Vec<ThrottleState>>);
+
+/// The read of [`Store::update_throttles`] for `n` counts, bound as (key, user id) each: a
+/// write first (a row that exists is written unchanged), which locks the rows until commit.
+pub(crate) fn throttle_read_sql(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("(${}, 0, 0, 0, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    format!(
+        "INSERT INTO throttle (throttle_key, failures, last_failure, locked_until, user_id) \
+         VALUES {} ON CONFLICT (throttle_key) DO UPDATE SET failures = throttle.failures \
+         RETURNING throttle_key, failures, last_failure, locked_until",
+        rows.join(", ")
+    )
+}
+
+/// The write of [`Store::update_throttles`] for `n` counts, bound as (key, failures, last
+/// failure, locked until, user id) each. `typed` casts the parameters for PostgreSQL, which
+/// cannot infer types inside `VALUES`.
+pub(crate) fn throttle_write_sql(n: usize, typed: bool) -> String {
+    let (text, int) = if typed {
+        ("::text", "::bigint")
+    } else {
+        ("", "")
+    };
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p = 5 * i;
+            format!(
+                "(${}{text}, ${}{int}, ${}{int}, ${}{int}, ${}{int})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect();
+    format!(
+        "WITH v (k, f, l, u, o) AS (VALUES {}) \
+         UPDATE throttle SET failures = v.f, last_failure = v.l, locked_until = v.u, \
+         user_id = COALESCE(v.o, throttle.user_id) FROM v WHERE throttle.throttle_key = v.k",
+        rows.join(", ")
+    )
+}
+
+/// `counts` in the order of their keys: the order rows are locked in, the same in every
+/// transaction, so two never wait on each other.
+pub(crate) fn in_key_order<'a>(counts: &[ThrottleCount<'a>]) -> Vec<ThrottleCount<'a>> {
+    let mut ordered = counts.to_vec();
+    ordered.sort_by_key(|count| count.key);
+    ordered
+}
+
+/// The states read, in the order of `counts`, from the (key, state) pairs the read returned.
+pub(crate) fn in_count_order(
+    counts: &[ThrottleCount<'_>],
+    read: &[(String, ThrottleState)],
+) -> Result<Vec<ThrottleState>, Error> {
+    counts
+        .iter()
+        .map(|count| {
+            read.iter()
+                .find(|(key, _)| key == count.key)
+                .map(|(_, state)| *state)
+                .ok_or_else(|| Error::from_sqlx(sqlx::Error::RowNotFound))
+        })
+        .collect()
 }
 
 /// What an audit event records as done.

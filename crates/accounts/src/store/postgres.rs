@@ -9,7 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
     AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
-    PasswordChange, PasswordReset, Store, ThrottleState, UserRecord, from_millis, to_millis,
+    PasswordChange, PasswordReset, Store, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
+    from_millis, in_count_order, in_key_order, throttle_read_sql, throttle_write_sql, to_millis,
 };
 use crate::{Config, Error, UserSummary};
 
@@ -385,57 +386,50 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn update_throttle<F>(
+    async fn update_throttles<F>(
         &self,
-        key: &str,
-        user_id: Option<i64>,
+        counts: &[ThrottleCount<'_>],
         update: F,
-    ) -> Result<(ThrottleState, Option<ThrottleState>), Error>
+    ) -> Result<ThrottleUpdate, Error>
     where
-        F: FnOnce(&ThrottleState) -> Option<ThrottleState> + Send,
+        F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
         let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
-        // A write first, which locks the row until commit: concurrent updates queue here
-        // and each reads the state the one before it wrote.
-        let row = sqlx::query(
-            "INSERT INTO throttle (throttle_key, failures, last_failure, locked_until, user_id) \
-             VALUES ($1, 0, 0, 0, $2) \
-             ON CONFLICT (throttle_key) DO UPDATE SET failures = throttle.failures \
-             RETURNING failures, last_failure, locked_until",
-        )
-        .bind(key)
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(Error::from_sqlx)?;
-        let before = throttle_state(&row)?;
-        let Some(after) = update(&before) else {
+        // A write first, which locks the rows until commit: concurrent updates queue here
+        // and each reads the states the one before it wrote.
+        let read_sql = throttle_read_sql(counts.len());
+        let mut read = sqlx::query(&read_sql);
+        for count in in_key_order(counts) {
+            read = read.bind(count.key).bind(count.user_id);
+        }
+        let rows = read.fetch_all(&mut *tx).await.map_err(Error::from_sqlx)?;
+        let rows = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("throttle_key").map_err(Error::from_sqlx)?,
+                    throttle_state(row)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let before = in_count_order(counts, &rows)?;
+        let Some(after) = update(&before).filter(|after| after.len() == counts.len()) else {
             tx.rollback().await.map_err(Error::from_sqlx)?;
             return Ok((before, None));
         };
-        sqlx::query(
-            "UPDATE throttle SET failures = $2, last_failure = $3, locked_until = $4, \
-             user_id = COALESCE($5, user_id) WHERE throttle_key = $1",
-        )
-        .bind(key)
-        .bind(i64::from(after.failures))
-        .bind(to_millis(after.last_failure))
-        .bind(to_millis(after.locked_until))
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::from_sqlx)?;
+        let write_sql = throttle_write_sql(counts.len(), true);
+        let mut write = sqlx::query(&write_sql);
+        for (count, state) in counts.iter().zip(&after) {
+            write = write
+                .bind(count.key)
+                .bind(i64::from(state.failures))
+                .bind(to_millis(state.last_failure))
+                .bind(to_millis(state.locked_until))
+                .bind(count.user_id);
+        }
+        write.execute(&mut *tx).await.map_err(Error::from_sqlx)?;
         tx.commit().await.map_err(Error::from_sqlx)?;
         Ok((before, Some(after)))
-    }
-
-    async fn clear_throttle(&self, key: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM throttle WHERE throttle_key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::from_sqlx)?;
-        Ok(())
     }
 
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
