@@ -366,7 +366,7 @@ impl Costs {
     }
 
     /// What a check of `kind` is padded to: nothing when it is the dearest kind in use (or
-    /// none is calibrated yet), else one of the dearest kind's recent times, drawn at random.
+    /// none is measured yet), else one of the dearest kind's recent times, drawn at random.
     fn pad_to(&self, kind: &str) -> Option<Duration> {
         let inner = self.lock();
         let dearest = inner.dearest()?;
@@ -378,10 +378,12 @@ impl Costs {
         samples.get(drawn).copied()
     }
 
-    /// The dummy hash of the dearest kind in use.
+    /// The dummy hash of the dearest kind in use, or, while that kind has none yet (it was
+    /// first met in a check, and the next refresh makes one), of the dearest that has one:
+    /// a check against it is then padded to the dearest kind's time like any cheaper one.
     fn dearest_dummy(&self) -> Option<String> {
         let inner = self.lock();
-        let dearest = inner.dearest()?;
+        let dearest = inner.dearest_of(|kind| inner.dummies.contains_key(kind))?;
         inner.dummies.get(dearest).cloned()
     }
 }
@@ -391,14 +393,18 @@ impl CostsInner {
         self.samples.get(kind)?.iter().copied().max()
     }
 
-    /// The dearest of the kinds in use that are calibrated (measured, with a dummy hash): by
-    /// the work its parameters name (memory times passes), then by its measured time. Not by
-    /// the measured time alone: one outlier of a cheap kind would make it the dearest, and
-    /// unknown users would be checked against its dummy, quickly, until it aged out.
+    /// The dearest of the kinds in use that are measured: by the work its parameters name
+    /// (memory times passes), then by its measured time. Not by the measured time alone: one
+    /// outlier of a cheap kind would make it the dearest, and its checks would go unpadded.
     fn dearest(&self) -> Option<&String> {
+        self.dearest_of(|_| true)
+    }
+
+    /// [`dearest`](CostsInner::dearest) among the kinds `which` picks.
+    fn dearest_of(&self, which: impl Fn(&str) -> bool) -> Option<&String> {
         self.in_use
             .iter()
-            .filter(|kind| self.dummies.contains_key(*kind))
+            .filter(|kind| which(kind))
             .filter_map(|kind| Some((kind, declared_work(kind), self.estimate(kind)?)))
             .max_by_key(|(_, work, estimate)| (*work, *estimate))
             .map(|(kind, _, _)| kind)
@@ -767,8 +773,20 @@ mod tests {
             costs.record(cheap, Duration::from_millis(ms));
             costs.record(dear_kind, *dear);
         }
-        assert_eq!(costs.pad_to(cheap), None, "no dummy yet: not calibrated");
-        assert_eq!(costs.uncalibrated().len(), 2);
+        assert_eq!(costs.uncalibrated().len(), 2, "no dummies yet");
+        costs
+            .lock()
+            .dummies
+            .insert(cheap.into(), format!("{cheap}$salt$hash"));
+        let dummy = costs.dearest_dummy().unwrap();
+        assert!(
+            dummy.starts_with(cheap),
+            "the dearest with a dummy: {dummy}"
+        );
+        assert!(
+            costs.pad_to(cheap).is_some(),
+            "a check of it is padded to the dear kind"
+        );
         for kind in [cheap, dear_kind] {
             let dummy = format!("{kind}$salt$hash");
             costs.lock().dummies.insert(kind.into(), dummy);
