@@ -7,6 +7,8 @@
 
 use std::process::Command;
 
+mod common;
+
 use agentgate_accounts::{Accounts, Config, Credential};
 
 const PASSWORD: &str = "Grüße aus Köln, 2026!";
@@ -47,10 +49,7 @@ async fn phc_strings_verify_across_implementations_both_ways() {
     if !python_has_argon2() {
         let missing = "python3 with argon2-cffi is not installed (pip install -r tests/interop/requirements.txt)";
         // Under CI a missing tool is a broken set-up, not a pass (scripts/test installs it).
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true and {missing}"
-        );
+        assert!(!common::in_ci(), "under CI, and {missing}");
         eprintln!("skipped: {missing}");
         return;
     }
