@@ -351,17 +351,13 @@ impl Costs {
         samples.push_back(spent);
     }
 
-    /// The longest of the recent times of the dearest kind in use: the padding target. The
-    /// longest rather than a percentile, so that under a rising load a dear check seldom
-    /// outlasts the target (which would tell it apart); an outlier raises it for no more
-    /// than `SAMPLES` checks.
+    /// The longest of the recent times of the dearest kind in use: about the longest a
+    /// password check takes now.
     fn target(&self) -> Duration {
         let inner = self.lock();
         inner
-            .in_use
-            .iter()
-            .filter_map(|kind| inner.estimate(kind))
-            .max()
+            .dearest()
+            .and_then(|kind| inner.estimate(kind))
             .unwrap_or_default()
     }
 
@@ -411,19 +407,9 @@ impl CostsInner {
     }
 }
 
-/// The work a kind's parameters name: memory (KiB) times passes, 0 when it names neither.
+/// The work a kind's parameters name: memory (KiB) times passes, 0 when it names them not.
 fn declared_work(kind: &str) -> u64 {
-    let (mut m, mut t) = (0, 0);
-    if let Some(fields) = kind.split('$').find(|field| field.starts_with("m=")) {
-        for (name, value) in fields.split(',').filter_map(|pair| pair.split_once('=')) {
-            match (name, value.parse::<u64>()) {
-                ("m", Ok(value)) => m = value,
-                ("t", Ok(value)) => t = value,
-                _ => {}
-            }
-        }
-    }
-    m * t
+    cost_fields(kind).map_or(0, |(m, t, _)| u64::from(m) * u64::from(t))
 }
 
 fn random_password() -> String {
@@ -444,6 +430,17 @@ fn kind_of(phc: &str) -> &str {
 
 /// The Argon2 parameters a kind names, when it names them all.
 fn params_of(kind: &str) -> Option<Params> {
+    let (m, t, p) = cost_fields(kind)?;
+    argon2_params(HashParams {
+        memory_kib: m,
+        iterations: t,
+        parallelism: p,
+    })
+    .ok()
+}
+
+/// The `m`, `t` and `p` a kind names, when it names them all.
+fn cost_fields(kind: &str) -> Option<(u32, u32, u32)> {
     let fields = kind.split('$').find(|field| field.starts_with("m="))?;
     let mut m = None;
     let mut t = None;
@@ -458,12 +455,7 @@ fn params_of(kind: &str) -> Option<Params> {
             _ => {}
         }
     }
-    argon2_params(HashParams {
-        memory_kib: m?,
-        iterations: t?,
-        parallelism: p?,
-    })
-    .ok()
+    Some((m?, t?, p?))
 }
 
 pub(crate) fn argon2_params(params: HashParams) -> Result<Params, Error> {
