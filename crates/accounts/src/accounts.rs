@@ -389,7 +389,9 @@ impl Accounts {
     ///    credential ([`ChangeKey::of`]), atomically in the store, before any hashing. While
     ///    that count's wait runs: [`ChangeOutcome::Throttled`], even with the right old
     ///    password. Other credentials of the user have counts of their own, so a stolen
-    ///    ticket cannot make the owner wait.
+    ///    ticket cannot make the owner wait. When `identity` came from a password check with
+    ///    this very old password, nothing is compared and no place is taken (the check was
+    ///    counted under the guessing limits); the wait still holds.
     /// 2. The old password (NFKC) is verified, unless `identity` came from a password check
     ///    with this very password ("verify once, not twice"). A wrong one is
     ///    [`ChangeOutcome::OldPasswordMismatch`] and keeps its place: by default the fifth
@@ -419,7 +421,16 @@ impl Accounts {
         address: Option<IpAddr>,
     ) -> Result<ChangeOutcome, Error> {
         let key = ChangeKey::of(identity);
-        let attempt = match self.begin_change(&key).await {
+        let old = normalize(old_password);
+        let verified = identity
+            .verified
+            .as_ref()
+            .filter(|verified| constant_time_eq(&verified.password, &old));
+        let begun = match verified {
+            Some(_) => self.begin_verified_change(&key).await,
+            None => self.begin_change(&key).await,
+        };
+        let attempt = match begun {
             Ok(attempt) => attempt,
             Err(Error::Throttled {
                 retry_after, until, ..
@@ -431,10 +442,9 @@ impl Accounts {
             Err(e) => return Err(e),
         };
 
-        let old = normalize(old_password);
-        let verified_hash = match &identity.verified {
-            Some(verified) if constant_time_eq(&verified.password, &old) => verified.hash.clone(),
-            _ => {
+        let verified_hash = match verified {
+            Some(verified) => verified.hash.clone(),
+            None => {
                 let user = match with_store!(self, s => s.user_by_id(identity.user_id).await) {
                     Ok(Some(user)) if !user.disabled => user,
                     Ok(_) => return Err(attempt.give_back_after(Error::Unauthorized).await),

@@ -188,6 +188,9 @@ impl Attempt {
         &self,
         settled: impl Fn(&Place, &ThrottleState) -> ThrottleState + Copy + Send,
     ) -> Result<(), Error> {
+        if self.places.is_empty() {
+            return Ok(());
+        }
         let counts: Vec<ThrottleCount<'_>> = self.places.iter().map(Place::count).collect();
         let places = &self.places;
         let settle = move |states: &[ThrottleState]| {
@@ -390,6 +393,22 @@ impl Accounts {
                 rule: Rule::Escalating(rule),
                 taken: taken[0],
             }],
+        })
+    }
+
+    /// A change that compares no password takes no place in the change throttle count
+    /// under `key`: its old password is the one its caller's own password check verified
+    /// (`Basic`), under the guessing limits. It still waits while that count's wait runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Throttled`] with [`Limit::Change`] while changes under `key` wait; the
+    /// store's errors.
+    pub(crate) async fn begin_verified_change(&self, key: &ChangeKey) -> Result<Attempt, Error> {
+        self.change_wait(key).await?;
+        Ok(Attempt {
+            accounts: self.clone(),
+            places: Vec::new(),
         })
     }
 
