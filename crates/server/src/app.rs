@@ -32,11 +32,11 @@ async fn dispatch(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let lower = req.path().to_ascii_lowercase();
-    let path = lower.strip_suffix('/').unwrap_or(&lower);
-    if path == rest::PATH {
+    if rest::is_endpoint(req.path()) {
         return rest::endpoint(req, payload, state).await;
     }
+    let lower = req.path().to_ascii_lowercase();
+    let path = lower.strip_suffix('/').unwrap_or(&lower);
     if let Some(version) = soap::service_version(path) {
         return soap::endpoint(req, payload, state, version).await;
     }

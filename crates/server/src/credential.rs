@@ -59,6 +59,10 @@ impl Credential {
             }
             return value.to_str().ok().and_then(parse_authorization);
         }
+        // Without a `Cookie` header, actix would still store an empty cookie list.
+        if !req.headers().contains_key(header::COOKIE) {
+            return None;
+        }
         req.cookie(SESSION_COOKIE)
             .filter(|cookie| !cookie.value().is_empty())
             .map(|cookie| Credential::Session(cookie.value().to_owned()))
@@ -102,7 +106,7 @@ fn parse_authorization(value: &str) -> Option<Credential> {
 
 /// Whether the request carries the browser session cookie.
 pub(crate) fn has_session_cookie(req: &HttpRequest) -> bool {
-    req.cookie(SESSION_COOKIE).is_some()
+    req.headers().contains_key(header::COOKIE) && req.cookie(SESSION_COOKIE).is_some()
 }
 
 /// `WWW-Authenticate` for a 401 (RFC 9110 §11.6.1): one challenge per scheme. The Basic

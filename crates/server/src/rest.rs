@@ -26,6 +26,15 @@ use crate::state::AppState;
 /// The lower-case path of the endpoint, without a trailing slash.
 pub(crate) const PATH: &str = "/api/v1/agents/user/changeownpassword";
 
+/// Whether `path` is the endpoint's, as ASP.NET matches it: ASCII case ignored, one trailing
+/// slash allowed. Without the lower-case copy other paths are matched on: every request of
+/// the endpoint asks, twice (the route and its metrics label).
+pub(crate) fn is_endpoint(path: &str) -> bool {
+    path.strip_suffix('/')
+        .unwrap_or(path)
+        .eq_ignore_ascii_case(PATH)
+}
+
 /// Answers everything under the endpoint's path, whatever the method.
 pub(crate) async fn endpoint(
     req: HttpRequest,
