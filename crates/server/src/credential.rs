@@ -59,11 +59,7 @@ impl Credential {
             }
             return value.to_str().ok().and_then(parse_authorization);
         }
-        // Without a `Cookie` header, actix would still store an empty cookie list.
-        if !req.headers().contains_key(header::COOKIE) {
-            return None;
-        }
-        req.cookie(SESSION_COOKIE)
+        session_cookie(req)
             .filter(|cookie| !cookie.value().is_empty())
             .map(|cookie| Credential::Session(cookie.value().to_owned()))
     }
@@ -104,9 +100,18 @@ fn parse_authorization(value: &str) -> Option<Credential> {
     }
 }
 
+/// The browser session cookie, if the request carries one.
+pub(crate) fn session_cookie(req: &HttpRequest) -> Option<actix_web::cookie::Cookie<'static>> {
+    // Without a `Cookie` header, actix would still parse and store an empty cookie list.
+    if !req.headers().contains_key(header::COOKIE) {
+        return None;
+    }
+    req.cookie(SESSION_COOKIE)
+}
+
 /// Whether the request carries the browser session cookie.
 pub(crate) fn has_session_cookie(req: &HttpRequest) -> bool {
-    req.headers().contains_key(header::COOKIE) && req.cookie(SESSION_COOKIE).is_some()
+    session_cookie(req).is_some()
 }
 
 /// `WWW-Authenticate` for a 401 (RFC 9110 §11.6.1): one challenge per scheme. The Basic

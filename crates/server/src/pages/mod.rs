@@ -11,7 +11,7 @@ use askama::Template;
 use subtle::ConstantTimeEq;
 
 use crate::change::{Outcome, Refusal};
-use crate::credential::{SESSION_COOKIE, XSRF_COOKIE};
+use crate::credential::{self, SESSION_COOKIE, XSRF_COOKIE};
 use crate::error::ApiError;
 use crate::i18n::{Arg, Message};
 use crate::respond::Reply;
@@ -138,7 +138,7 @@ pub(crate) async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> 
     if state.upstream.is_some() {
         return see_other("/password");
     }
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = credential::session_cookie(&req) {
         let session = Credential::Session(cookie.value());
         if state
             .accounts
@@ -258,7 +258,7 @@ pub(crate) async fn password_page(req: HttpRequest, state: web::Data<AppState>) 
         let reply = Reply::lenient(&req, &state).for_page();
         return upstream_form(&state, &reply, None, "");
     }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = credential::session_cookie(&req) else {
         return see_other("/login");
     };
     let identity = match state
@@ -339,7 +339,7 @@ pub(crate) async fn logout(
         .get("x-xsrf-token")
         .and_then(|v| v.to_str().ok())
         .or_else(|| field(&fields, "XSRF_TOKEN"));
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = credential::session_cookie(&req) else {
         return see_other("/login");
     };
     if !token.is_some_and(|t| state.accounts.verify_xsrf(cookie.value(), t)) {
