@@ -14,6 +14,7 @@ mod args;
 mod cidr;
 mod commands;
 mod config;
+mod logline;
 mod store;
 mod tls;
 mod values;

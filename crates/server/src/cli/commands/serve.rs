@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use agentgate_accounts::Accounts;
 
 use crate::cli::config::Resolved;
+use crate::cli::logline::{PlainFields, UtcMicros};
 use crate::cli::store::{open, redact_url};
 use crate::cli::{Failure, fail, tls};
 use crate::front::{PerAddress, RequestTimeout};
@@ -35,15 +36,19 @@ fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
             std::io::stderr(),
         ));
     crate::metrics::count_dropped_log_lines(writer.error_counter());
-    // Colours only for a terminal: a log file or journald gets plain text.
+    // Colours only for a terminal: a log file or journald gets plain text, written by the
+    // cheaper field formatter that writes what the default writes without colours.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
+        .with_timer(UtcMicros)
         .with_writer(writer);
     let _ = if json {
         builder.json().try_init()
-    } else {
+    } else if ansi {
         builder.try_init()
+    } else {
+        builder.fmt_fields(PlainFields).try_init()
     };
     guard
 }

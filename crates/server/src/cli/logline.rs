@@ -1,0 +1,408 @@
+//! The plain (no colour) text log line, as `tracing-subscriber`'s default format writes it
+//! with ANSI off, byte for byte, but cheaper: its field visitor wraps every field name and
+//! `=` in a terminal style even when styles are off, and its clock formats the time through
+//! eight `write!` calls. At one access line per request, both showed in the cheapest
+//! request's profile (docs/PERFORMANCE.md). A terminal keeps the default, coloured format.
+
+use std::fmt::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::field::{RecordFields, VisitFmt, VisitOutput};
+use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
+
+/// Fields as `DefaultFields` writes them without ANSI: the message first as text, then
+/// `name=value` with `Debug` values (strings quoted), separated by single spaces; `r#`
+/// prefixes dropped, `log.*` fields (the `log` crate's metadata) skipped.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PlainFields;
+
+impl<'writer> FormatFields<'writer> for PlainFields {
+    fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
+        let mut visitor = PlainVisitor {
+            writer,
+            is_empty: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct PlainVisitor<'a> {
+    writer: Writer<'a>,
+    is_empty: bool,
+    result: fmt::Result,
+}
+
+impl PlainVisitor<'_> {
+    /// Writes the separator and the name, or returns `false` for a field not written.
+    fn begin(&mut self, name: &str) -> bool {
+        if self.result.is_err() || name.starts_with("log.") {
+            return false;
+        }
+        if self.is_empty {
+            self.is_empty = false;
+        } else {
+            self.result = self.writer.write_char(' ');
+        }
+        if name != "message" {
+            let name = name.strip_prefix("r#").unwrap_or(name);
+            self.result = self
+                .result
+                .and_then(|()| self.writer.write_str(name))
+                .and_then(|()| self.writer.write_char('='));
+        }
+        self.result.is_ok()
+    }
+}
+
+impl Visit for PlainVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else if self.begin(field.name()) {
+            self.result = write_quoted(&mut self.writer, value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.begin(field.name()) {
+            self.result = write!(self.writer, "{value}");
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.begin(field.name()) {
+            self.result = write!(self.writer, "{value}");
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.begin(field.name()) {
+            self.result = self.writer.write_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        // The default's form: the error, then `name.sources=[a, b]` when it has sources.
+        if !self.begin(field.name()) {
+            return;
+        }
+        let escape = self.writer.sanitizes_ansi_escapes();
+        let mut result = write_text(&mut self.writer, escape, format_args!("{value}"));
+        if let Some(mut source) = value.source() {
+            let name = field.name().strip_prefix("r#").unwrap_or(field.name());
+            result = result.and_then(|()| write!(self.writer, " {name}.sources=["));
+            loop {
+                result = result
+                    .and_then(|()| write_text(&mut self.writer, escape, format_args!("{source}")));
+                match source.source() {
+                    Some(next) => {
+                        source = next;
+                        result = result.and_then(|()| self.writer.write_str(", "));
+                    }
+                    None => break,
+                }
+            }
+            result = result.and_then(|()| self.writer.write_char(']'));
+        }
+        self.result = result;
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.begin(field.name()) {
+            return;
+        }
+        // A message may carry what a client sent: no terminal escapes from it.
+        let escape = field.name() == "message" && self.writer.sanitizes_ansi_escapes();
+        self.result = write_text(&mut self.writer, escape, format_args!("{value:?}"));
+    }
+}
+
+/// Writes `text`, through [`Escaping`] when `escape`.
+fn write_text(writer: &mut Writer<'_>, escape: bool, text: fmt::Arguments<'_>) -> fmt::Result {
+    if escape {
+        Escaping(writer).write_fmt(text)
+    } else {
+        writer.write_fmt(text)
+    }
+}
+
+impl VisitOutput<fmt::Result> for PlainVisitor<'_> {
+    fn finish(self) -> fmt::Result {
+        self.result
+    }
+}
+
+impl VisitFmt for PlainVisitor<'_> {
+    fn writer(&mut self) -> &mut dyn fmt::Write {
+        &mut self.writer
+    }
+}
+
+/// `value` as `{:?}` writes a string, with a shortcut for the usual case of nothing to
+/// escape: printable ASCII without quotes or backslashes.
+fn write_quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        writer.write_char('"')?;
+        writer.write_str(value)?;
+        writer.write_char('"')
+    } else {
+        write!(writer, "{value:?}")
+    }
+}
+
+/// Writes through, escaping the characters a terminal would act on, as the default format
+/// escapes messages.
+struct Escaping<'a, 'b>(&'a mut Writer<'b>);
+
+impl fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let plain = |c: char| {
+            !matches!(
+                c,
+                '\x1b' | '\x07' | '\x08' | '\x0c' | '\x7f' | '\u{80}'..='\u{9f}'
+            )
+        };
+        if s.chars().all(plain) {
+            return self.0.write_str(s);
+        }
+        for c in s.chars() {
+            match c {
+                '\x1b' => self.0.write_str("\\x1b")?,
+                '\x07' => self.0.write_str("\\x07")?,
+                '\x08' => self.0.write_str("\\x08")?,
+                '\x0c' => self.0.write_str("\\x0c")?,
+                '\x7f' => self.0.write_str("\\x7f")?,
+                '\u{80}'..='\u{9f}' => write!(self.0, "\\u{{{:x}}}", c as u32)?,
+                c => self.0.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The time as the default format writes it, RFC 3339 in UTC with microseconds
+/// (`2026-12-01T16:36:14.123456Z`), written digit by digit.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct UtcMicros;
+
+impl FormatTime for UtcMicros {
+    fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
+        let text = rfc3339_micros(SystemTime::now());
+        w.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// `time` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`; before 1970, the epoch.
+fn rfc3339_micros(time: SystemTime) -> [u8; 27] {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs();
+    let (year, month, day) = civil_from_days(seconds / 86_400);
+    let of_day = seconds % 86_400;
+    let mut out = [0u8; 27];
+    let mut put = |at: usize, value: u64, width: usize| {
+        let mut value = value;
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, of_day / 3600, 2);
+    put(14, of_day / 60 % 60, 2);
+    put(17, of_day % 60, 2);
+    put(20, u64::from(since.subsec_micros()), 6);
+    for (at, separator) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        out[at] = separator;
+    }
+    out
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, for days on and after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[derive(Debug)]
+    struct Failure(&'static str, Option<Box<Failure>>);
+
+    impl fmt::Display for Failure {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Failure {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    /// Every kind of event the service logs, and the awkward values.
+    fn events() {
+        let path = "/api/v1/Agents/User/ChangeOwnPassword";
+        let none: Option<f64> = None;
+        tracing::info!(
+            request_id = %"0000002a-0",
+            method = %"POST",
+            path = %path,
+            status = 401u16,
+            request_media_type = %"application/json",
+            outcome = "Unauthorized",
+            duration_ms = 0.052,
+            upstream_status = none,
+            upstream_ms = Some(12.5),
+            "request"
+        );
+        tracing::info!(
+            user = "bj\u{f6}rn \"b\" \\ \u{1b}[31m",
+            outcome = "changed",
+            "password change"
+        );
+        tracing::warn!(
+            r#type = "x",
+            count = -3i64,
+            big = u64::MAX,
+            on = true,
+            off = false,
+            "flags"
+        );
+        tracing::warn!(
+            "a message with \u{1b}[2J, \u{7} and \u{85} and {} inside",
+            "an argument"
+        );
+        let deep = Failure(
+            "outer",
+            Some(Box::new(Failure(
+                "middle \u{1b}",
+                Some(Box::new(Failure("inner", None))),
+            ))),
+        );
+        let error: &(dyn std::error::Error + 'static) = &deep;
+        tracing::warn!(error, "could not do it");
+        let alone = Failure("alone", None);
+        let error: &(dyn std::error::Error + 'static) = &alone;
+        tracing::error!(error, "failed");
+        tracing::error!(error = %deep, debug = ?Some("x"), "displayed");
+        let span = tracing::info_span!("request", id = 7, name = "quoted \"n\"");
+        let _inside = span.enter();
+        tracing::info!(bytes = 10usize, "inside a span");
+        tracing::info!("");
+    }
+
+    fn lines_of<N>(fields: N) -> String
+    where
+        N: for<'w> FormatFields<'w> + Send + Sync + 'static,
+    {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .without_time()
+            .with_max_level(tracing::Level::TRACE)
+            .fmt_fields(fields)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, events);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn plain_fields_write_what_the_default_writes_without_colours() {
+        let ours = lines_of(PlainFields);
+        let default = lines_of(tracing_subscriber::fmt::format::DefaultFields::new());
+        assert_eq!(ours.lines().count(), 9, "{ours}");
+        for (ours, default) in ours.lines().zip(default.lines()) {
+            assert_eq!(ours, default);
+        }
+        assert_eq!(ours, default);
+        assert!(!ours.contains('\u{1b}'), "{ours}");
+        assert!(
+            ours.contains(r#"outcome="Unauthorized" duration_ms=0.052"#),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("error=outer error.sources=[middle \\x1b, inner]"),
+            "{ours}"
+        );
+    }
+
+    #[test]
+    fn the_time_is_rfc_3339_in_utc_with_microseconds() {
+        let utc = jiff::tz::TimeZone::UTC;
+        // Every 7,777,777.123457 s from 1970 to past 2400: leap years, century years, month ends.
+        let step = Duration::new(7_777_777, 123_457_000);
+        let mut at = UNIX_EPOCH;
+        for _ in 0..1_800 {
+            let since = at.duration_since(UNIX_EPOCH).unwrap();
+            let timestamp =
+                jiff::Timestamp::new(since.as_secs() as i64, since.subsec_nanos() as i32).unwrap();
+            let t = timestamp.to_zoned(utc.clone());
+            let expected = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.subsec_nanosecond() / 1000
+            );
+            assert_eq!(std::str::from_utf8(&rfc3339_micros(at)).unwrap(), expected);
+            at += step;
+        }
+        let leap_day = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(&rfc3339_micros(leap_day), b"2000-02-29T00:00:00.000000Z");
+        assert_eq!(&rfc3339_micros(UNIX_EPOCH), b"1970-01-01T00:00:00.000000Z");
+    }
+}
