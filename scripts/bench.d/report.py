@@ -62,6 +62,15 @@ def target(name, ratios, goal, threshold, note=""):
 
 unauthorized = [w["expected_rps"] / f for w, f in zip(per_round("unauthorized"), floors)]
 target("cheap refusal (401) vs floor", unauthorized, ">= 0.85", 0.85)
+if f"floor_401_bytes_r{rounds[0]}" in runs:
+    # What the 401's larger answer costs by itself: the floor answering its bytes.
+    replayed = [w["expected_rps"] for w in per_round("floor_401_bytes")]
+    target("floor replaying agentgate's 401 bytes vs floor",
+           [r / f for r, f in zip(replayed, floors)], "not a target", None,
+           "the most a 401 with these headers and this body can reach")
+    target("401 vs the floor replaying its bytes",
+           [w["expected_rps"] / r for w, r in zip(per_round("unauthorized"), replayed)],
+           "not a target", None, "what agentgate's own work costs")
 target("401 with the access log on (default level, to a file) vs floor",
        [runs["unauthorized_logged"]["expected_rps"] / floor], ">= 0.80", 0.80)
 target("415 vs floor", [runs["unsupported"]["expected_rps"] / floor], "not a target", None)
@@ -101,6 +110,7 @@ print("\n| case | requests/s (expected answers), per round | p50 ms | p99 ms | u
 print("|---|---|---|---|---|---|")
 labels = {
     "floor": "floor: bare actix-web `true`",
+    "floor_401_bytes": "floor replaying agentgate's 401 byte for byte",
     "unauthorized": "401, no credentials (AGENTGATE_LOG=warn)",
     "floor_after": "floor, once more after the cheap cases",
     "unauthorized_logged": "401, no credentials, access log on (default info, to a file)",
@@ -148,7 +158,7 @@ print("p50 is the median over the rounds, p99 the worst round's.")
 names = [n for n in labels if n in w]
 rps = [w[n]["expected_rps"] for n in names]
 p99s = [w[n]["p99_ms"] for n in names]
-short_labels = {"floor": "floor", "floor_after": "floor again", "unauthorized": "401",
+short_labels = {"floor": "floor", "floor_401_bytes": "floor, 401 bytes", "floor_after": "floor again", "unauthorized": "401",
                 "unauthorized_logged": "401, logged",
                 "unsupported": "415", "change_json": "JSON change", "change_xml": "XML change",
                 "change_form": "form change", "concurrent_cheap": "401 under load",
