@@ -1,15 +1,19 @@
 //! The embedded default: one SQLite file (or memory, for `agentgate demo`).
 
+mod connections;
+
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sqlx::migrate::MigrateError;
-
+use sqlx::Connection as _;
 use sqlx::Row as _;
+use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous,
 };
+
+use self::connections::{Connections, Lease};
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
@@ -27,7 +31,7 @@ use crate::{Config, Error, UserSummary};
 /// busy timeout, then fail with [`Error::Unavailable`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    connections: Arc<Connections>,
 }
 
 impl SqliteStore {
@@ -59,26 +63,21 @@ impl SqliteStore {
                     SqliteSynchronous::Normal
                 })
         };
-        // No ping before each use: a connection to a file in this process does not go stale,
-        // and the ping was a round trip to the connection's thread for every statement
-        // outside a transaction (about a fifth of the store's wake-ups in a change).
-        let pool_options = SqlitePoolOptions::new()
-            .acquire_timeout(config.acquire_timeout)
-            .test_before_acquire(false);
-        let pool_options = if in_memory {
-            pool_options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
+        let max = if in_memory {
+            // Every connection to `:memory:` is a database of its own.
+            1
         } else {
-            pool_options.max_connections(config.max_connections.clamp(1, 5))
+            config.max_connections.clamp(1, 5) as usize
         };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(Error::from_sqlx)?;
-        Ok(SqliteStore { pool })
+        let connections = Connections::open(options, max, config.acquire_timeout).await?;
+        Ok(SqliteStore {
+            connections: Arc::new(connections),
+        })
+    }
+
+    /// A connection of the store's, for this caller alone until dropped.
+    async fn conn(&self) -> Result<Lease<'_>, Error> {
+        self.connections.acquire().await
     }
 
     /// A database made before `sqlx::migrate!` recorded its first migration in
@@ -86,7 +85,8 @@ impl SqliteStore {
     /// takes the schema as it is and goes on from there. Openers racing here queue on the
     /// write lock (or are told SQLite is busy, and try again).
     async fn adopt_schema_migrations(&self) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let recorded: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master \
              WHERE type = 'table' AND name = 'schema_migrations')",
@@ -136,7 +136,7 @@ fn is_in_memory(url: &str) -> bool {
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), Error> {
         self.adopt_schema_migrations().await?;
-        let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
         // SQLite has no lock a migrator could hold across its transactions, so processes
         // creating one new file together may both try a migration: the second fails (the
         // tables exist), finds the first one's record and goes on.
@@ -158,7 +158,7 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(())
@@ -169,11 +169,11 @@ impl Store for SqliteStore {
             "INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
         )
         .bind(candidate)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(Error::from_sqlx)?;
         sqlx::query_scalar("SELECT secret FROM server_secret WHERE id = 1")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)
     }
@@ -187,7 +187,7 @@ impl Store for SqliteStore {
         .bind(user.username_key)
         .bind(user.hash)
         .bind(to_millis(user.at))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.conn().await?)
         .await
         .map_err(|e| match e.as_database_error() {
             Some(db) if db.is_unique_violation() => Error::UserExists,
@@ -200,7 +200,7 @@ impl Store for SqliteStore {
             "SELECT id, username, hash, disabled, changed_at FROM users WHERE username_key = $1",
         )
         .bind(username_key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(Error::from_sqlx)?
         .map(|row| user_record(&row))
@@ -210,7 +210,7 @@ impl Store for SqliteStore {
     async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, Error> {
         sqlx::query("SELECT id, username, hash, disabled, changed_at FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?
             .map(|row| user_record(&row))
@@ -220,7 +220,7 @@ impl Store for SqliteStore {
     async fn list_users(&self) -> Result<Vec<UserSummary>, Error> {
         let rows =
             sqlx::query("SELECT username, disabled, changed_at FROM users ORDER BY username_key")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(Error::from_sqlx)?;
         rows.iter()
@@ -237,7 +237,7 @@ impl Store for SqliteStore {
 
     async fn hash_kinds(&self) -> Result<Vec<String>, Error> {
         sqlx::query_scalar(HASH_KIND_SQL)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)
     }
@@ -246,14 +246,15 @@ impl Store for SqliteStore {
         let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username_key = $1")
             .bind(username_key)
             .bind(disabled)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn remove_user(&self, username_key: &str) -> Result<bool, Error> {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let id: Option<i64> =
             sqlx::query_scalar("DELETE FROM users WHERE username_key = $1 RETURNING id")
                 .bind(username_key)
@@ -279,7 +280,8 @@ impl Store for SqliteStore {
     }
 
     async fn reset_password(&self, reset: &PasswordReset<'_>) -> Result<bool, Error> {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE users SET hash = $1, changed_at = $2 WHERE username_key = $3 RETURNING id",
         )
@@ -322,7 +324,7 @@ impl Store for SqliteStore {
             .bind(new_hash)
             .bind(user_id)
             .bind(expected_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() == 1)
@@ -330,7 +332,8 @@ impl Store for SqliteStore {
 
     async fn insert_credential(&self, credential: &NewCredential<'_>) -> Result<(), Error> {
         let created_at = to_millis(credential.created_at);
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         sqlx::query(
             "INSERT INTO credentials (user_id, kind, digest, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -366,7 +369,7 @@ impl Store for SqliteStore {
         .bind(digest)
         .bind(kind.as_str())
         .bind(to_millis(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(Error::from_sqlx)?;
         let Some(row) = row else { return Ok(None) };
@@ -380,7 +383,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM credentials WHERE digest = $1 AND kind = $2")
             .bind(digest)
             .bind(kind.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() > 0)
@@ -391,7 +394,7 @@ impl Store for SqliteStore {
             "SELECT failures, last_failure, locked_until FROM throttle WHERE throttle_key = $1",
         )
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(Error::from_sqlx)?
         .map(|row| throttle_state(&row))
@@ -406,7 +409,8 @@ impl Store for SqliteStore {
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         // A write first, which locks the rows until commit: concurrent updates queue here
         // and each reads the states the one before it wrote.
         let read_sql = throttle_read_sql(counts.len());
@@ -447,14 +451,15 @@ impl Store for SqliteStore {
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
         sqlx::query("DELETE FROM throttle WHERE last_failure < $1 AND locked_until < $1")
             .bind(to_millis(horizon))
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(())
     }
 
     async fn change_password(&self, change: &PasswordChange<'_>) -> Result<bool, Error> {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let swapped = sqlx::query(
             "UPDATE users SET hash = $1, changed_at = $2 \
              WHERE id = $3 AND hash = $4 AND disabled = FALSE",
@@ -500,7 +505,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit(&self, event: &AuditEvent<'_>) -> Result<(), Error> {
-        let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
+        let mut conn = self.conn().await?;
         insert_audit(&mut conn, event).await
     }
 }

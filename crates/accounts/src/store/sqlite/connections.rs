@@ -1,0 +1,200 @@
+//! The SQLite store's connections: at most `max` open, each lent to one caller at a time.
+//!
+//! Not sqlx's `Pool`, which pings every connection it takes back (`PoolConnection`'s drop
+//! spawns `return_to_pool`, whose ping is a command to the connection's thread and back).
+//! That is a round trip per store call, about a third of a password change's wake-ups of
+//! the SQLite threads and the HTTP workers, each preempting a hashing thread on a busy
+//! machine (docs/PERFORMANCE.md). A SQLite connection needs no such check: it is a thread in
+//! this process, not a socket that can go stale, and it runs its commands in the order they
+//! were sent, so a rollback a cancelled call left behind runs before the next borrower's
+//! first command.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sqlx::ConnectOptions as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::Error;
+
+/// Connections to one database, opened when first needed and kept open.
+pub(crate) struct Connections {
+    options: SqliteConnectOptions,
+    idle: Mutex<Vec<SqliteConnection>>,
+    permits: Semaphore,
+    acquire_timeout: Duration,
+}
+
+impl Connections {
+    /// Opens the first connection (so a file that cannot be opened is an error here) and
+    /// allows up to `max` (at least one).
+    pub(crate) async fn open(
+        options: SqliteConnectOptions,
+        max: usize,
+        acquire_timeout: Duration,
+    ) -> Result<Connections, Error> {
+        let first = options.connect().await.map_err(Error::from_sqlx)?;
+        Ok(Connections {
+            options,
+            idle: Mutex::new(vec![first]),
+            permits: Semaphore::new(max.max(1)),
+            acquire_timeout,
+        })
+    }
+
+    /// A connection for the caller alone until the [`Lease`] is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when none is free within the acquire timeout, or a new one
+    /// cannot be opened.
+    pub(crate) async fn acquire(&self) -> Result<Lease<'_>, Error> {
+        let lease = async {
+            let permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| sqlx::Error::PoolClosed)?;
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let connection = match idle {
+                Some(connection) => connection,
+                None => self.options.connect().await?,
+            };
+            Ok::<_, sqlx::Error>(Lease {
+                connection: Some(connection),
+                connections: self,
+                _permit: permit,
+            })
+        };
+        match tokio::time::timeout(self.acquire_timeout, lease).await {
+            Ok(lease) => lease.map_err(Error::from_sqlx),
+            Err(_) => Err(Error::from_sqlx(sqlx::Error::PoolTimedOut)),
+        }
+    }
+}
+
+impl fmt::Debug for Connections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connections")
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One connection, lent; it goes back to the idle ones when dropped.
+pub(crate) struct Lease<'a> {
+    connection: Option<SqliteConnection>,
+    connections: &'a Connections,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Deref for Lease<'_> {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        self.connection
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.connection
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            // Back before the permit is released (fields drop after this), so the next
+            // borrower finds it instead of opening another.
+            self.connections
+                .idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(connection);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::Connection as _;
+
+    use super::*;
+
+    async fn memory(timeout: Duration) -> Connections {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:").unwrap();
+        Connections::open(options, 1, timeout).await.unwrap()
+    }
+
+    async fn count(connection: &mut SqliteConnection) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM t")
+            .fetch_one(connection)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_returned_connection_is_lent_again_not_reopened() {
+        let connections = memory(Duration::from_secs(5)).await;
+        let mut first = connections.acquire().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut *first)
+            .await
+            .unwrap();
+        drop(first);
+        // A second connection to `:memory:` would be another, empty database.
+        let mut second = connections.acquire().await.unwrap();
+        assert_eq!(count(&mut second).await, 0);
+    }
+
+    #[tokio::test]
+    async fn no_more_than_max_are_lent_and_a_wait_ends_unavailable() {
+        let connections = memory(Duration::from_millis(100)).await;
+        let held = connections.acquire().await.unwrap();
+        let waited = connections.acquire().await;
+        assert!(
+            matches!(waited, Err(Error::Unavailable(_))),
+            "{:?}",
+            waited.err()
+        );
+        drop(held);
+        assert!(connections.acquire().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_unfinished_is_rolled_back_before_the_next_borrower() {
+        let connections = memory(Duration::from_secs(5)).await;
+        let mut lease = connections.acquire().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut *lease)
+            .await
+            .unwrap();
+        let mut tx = lease.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        // A caller cancelled mid-transaction: neither committed nor rolled back.
+        drop(tx);
+        drop(lease);
+        let mut next = connections.acquire().await.unwrap();
+        assert_eq!(count(&mut next).await, 0);
+        let mut tx = next.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count(&mut next).await, 1);
+    }
+}
