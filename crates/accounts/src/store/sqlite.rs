@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime};
 use sqlx::Connection as _;
 use sqlx::Row as _;
 use sqlx::migrate::MigrateError;
+use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous,
+    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
+    SqliteSynchronous,
 };
 
 use self::connections::{Connections, Lease};
@@ -478,28 +480,22 @@ impl Store for SqliteStore {
         }
         // The rest in one command: each command is a round trip to the connection's thread,
         // which on a busy machine costs more than the statements (docs/PERFORMANCE.md).
-        // `$3` is NULL unless the kept credential gets a new digest.
-        let event = &change.audit;
-        sqlx::query(
-            "DELETE FROM credentials WHERE user_id = $1 AND id <> $2; \
-             UPDATE credentials SET digest = $3 WHERE id = $2 AND $3 IS NOT NULL; \
-             DELETE FROM throttle WHERE throttle_key = $4; \
-             INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
-             VALUES ($5, $6, $7, $8, $9, $10)",
-        )
-        .bind(change.user_id)
-        .bind(change.keep_credential.unwrap_or(-1))
-        .bind(change.keep_credential.and(change.renew_digest))
-        .bind(change.throttle_key)
-        .bind(to_millis(event.at))
-        .bind(event.user_id)
-        .bind(event.username)
-        .bind(event.action.as_str())
-        .bind(event.outcome.as_str())
-        .bind(event.client.map(|address| address.to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::from_sqlx)?;
+        // `$9` is NULL unless the kept credential gets a new digest.
+        let rest = sqlx::query(
+            "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
+             VALUES ($1, $2, $3, $4, $5, $6); \
+             DELETE FROM credentials WHERE user_id = $7 AND id <> $8; \
+             UPDATE credentials SET digest = $9 WHERE id = $8 AND $9 IS NOT NULL; \
+             DELETE FROM throttle WHERE throttle_key = $10",
+        );
+        bind_audit(rest, &change.audit)
+            .bind(change.user_id)
+            .bind(change.keep_credential.unwrap_or(-1))
+            .bind(change.keep_credential.and(change.renew_digest))
+            .bind(change.throttle_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
         tx.commit().await.map_err(Error::from_sqlx)?;
         Ok(true)
     }
@@ -536,20 +532,29 @@ fn throttle_state(row: &SqliteRow) -> Result<ThrottleState, Error> {
 }
 
 async fn insert_audit(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Result<(), Error> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(to_millis(event.at))
-    .bind(event.user_id)
-    .bind(event.username)
-    .bind(event.action.as_str())
-    .bind(event.outcome.as_str())
-    .bind(event.client.map(|address| address.to_string()))
-    .execute(conn)
-    .await
-    .map_err(Error::from_sqlx)?;
+    );
+    bind_audit(insert, event)
+        .execute(conn)
+        .await
+        .map_err(Error::from_sqlx)?;
     Ok(())
+}
+
+/// Binds `event` as `$1` to `$6` of an insert into `audit_events`, in its column order.
+fn bind_audit<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    event: &AuditEvent<'q>,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    query
+        .bind(to_millis(event.at))
+        .bind(event.user_id)
+        .bind(event.username)
+        .bind(event.action.as_str())
+        .bind(event.outcome.as_str())
+        .bind(event.client.map(|address| address.to_string()))
 }
 
 /// Whether `version` is recorded as applied: by another opener, when ours failed.
