@@ -43,20 +43,22 @@ impl PlainVisitor<'_> {
         if self.result.is_err() || name.starts_with("log.") {
             return false;
         }
-        if self.is_empty {
-            self.is_empty = false;
-        } else {
-            self.result = self.writer.write_char(' ');
-        }
-        if name != "message" {
-            let name = name.strip_prefix("r#").unwrap_or(name);
-            self.result = self
-                .result
-                .and_then(|()| self.writer.write_str(name))
-                .and_then(|()| self.writer.write_char('='));
-        }
+        let first = std::mem::replace(&mut self.is_empty, false);
+        self.result = write_name(&mut self.writer, first, name);
         self.result.is_ok()
     }
+}
+
+/// The separator before all but the first field, then `name=` (nothing for the message).
+fn write_name(writer: &mut Writer<'_>, first: bool, name: &str) -> fmt::Result {
+    if !first {
+        writer.write_char(' ')?;
+    }
+    if name != "message" {
+        writer.write_str(name.strip_prefix("r#").unwrap_or(name))?;
+        writer.write_char('=')?;
+    }
+    Ok(())
 }
 
 impl Visit for PlainVisitor<'_> {
@@ -87,29 +89,10 @@ impl Visit for PlainVisitor<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        // The default's form: the error, then `name.sources=[a, b]` when it has sources.
-        if !self.begin(field.name()) {
-            return;
+        if self.begin(field.name()) {
+            let escape = self.writer.sanitizes_ansi_escapes();
+            self.result = write_error(&mut self.writer, escape, field.name(), value);
         }
-        let escape = self.writer.sanitizes_ansi_escapes();
-        let mut result = write_text(&mut self.writer, escape, format_args!("{value}"));
-        if let Some(mut source) = value.source() {
-            let name = field.name().strip_prefix("r#").unwrap_or(field.name());
-            result = result.and_then(|()| write!(self.writer, " {name}.sources=["));
-            loop {
-                result = result
-                    .and_then(|()| write_text(&mut self.writer, escape, format_args!("{source}")));
-                match source.source() {
-                    Some(next) => {
-                        source = next;
-                        result = result.and_then(|()| self.writer.write_str(", "));
-                    }
-                    None => break,
-                }
-            }
-            result = result.and_then(|()| self.writer.write_char(']'));
-        }
-        self.result = result;
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -120,6 +103,31 @@ impl Visit for PlainVisitor<'_> {
         let escape = field.name() == "message" && self.writer.sanitizes_ansi_escapes();
         self.result = write_text(&mut self.writer, escape, format_args!("{value:?}"));
     }
+}
+
+/// An error as the default writes it: the error, then `name.sources=[a, b]` when it has
+/// sources.
+fn write_error(
+    writer: &mut Writer<'_>,
+    escape: bool,
+    name: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> fmt::Result {
+    write_text(writer, escape, format_args!("{error}"))?;
+    let Some(first) = error.source() else {
+        return Ok(());
+    };
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    write!(writer, " {name}.sources=[")?;
+    let mut source = Some(first);
+    let mut separator = "";
+    while let Some(error) = source {
+        writer.write_str(separator)?;
+        write_text(writer, escape, format_args!("{error}"))?;
+        separator = ", ";
+        source = error.source();
+    }
+    writer.write_char(']')
 }
 
 /// Writes `text`, through [`Escaping`] when `escape`.
