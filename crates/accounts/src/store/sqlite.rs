@@ -167,15 +167,16 @@ impl Store for SqliteStore {
     }
 
     async fn server_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut conn = self.conn().await?;
         sqlx::query(
             "INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
         )
         .bind(candidate)
-        .execute(&mut *self.conn().await?)
+        .execute(&mut *conn)
         .await
         .map_err(Error::from_sqlx)?;
         sqlx::query_scalar("SELECT secret FROM server_secret WHERE id = 1")
-            .fetch_one(&mut *self.conn().await?)
+            .fetch_one(&mut *conn)
             .await
             .map_err(Error::from_sqlx)
     }
