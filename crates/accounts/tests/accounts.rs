@@ -833,6 +833,12 @@ async fn a_full_hashing_queue_is_busy_and_changes_nothing(db: Arc<Db>) {
         },
         hashing_threads: 1,
         hashing_queue: 0,
+        // Up to eleven refused passwords are tried below, one wrong Basic check each: more
+        // than the default ten before Alice's checks wait, which would hide the last check.
+        guessing: ThrottleConfig {
+            max_failures: 100,
+            ..ThrottleConfig::GUESSING
+        },
         ..cheap()
     };
     let accounts = with_alice(&db, config).await;
