@@ -238,7 +238,8 @@ impl Accounts {
     /// from `clock`.
     ///
     /// * `sqlite://path/to/file.db`: the file and its schema are created on first use; WAL
-    ///   with `synchronous=FULL`, so a committed change is durable.
+    ///   with `synchronous=FULL`, so a committed change is durable (the throttle counts are
+    ///   written with `synchronous=NORMAL`, and flushed by the next commit that is).
     /// * `sqlite::memory:`: a private in-memory database in one connection, for demos.
     /// * `postgres://...` (or `postgresql://`): a shared database.
     ///

@@ -394,7 +394,14 @@ impl Store for PgStore {
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
-        let mut tx = self.pool.begin().await.map_err(Error::from_sqlx)?;
+        // The counts' commit is not waited for on disk (as SQLite's counts are not flushed
+        // one by one): atomic and isolated all the same, and flushed with the next commit
+        // that is waited for. One simple query with the BEGIN, no round trip of its own.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+            .await
+            .map_err(Error::from_sqlx)?;
         // A write first, which locks the rows until commit: concurrent updates queue here
         // and each reads the states the one before it wrote.
         let read_sql = throttle_read_sql(counts.len());

@@ -31,9 +31,18 @@ use crate::{Config, Error, UserSummary};
 /// committed change survives a power cut (`synchronous=NORMAL` when
 /// [`Config::durable_commits`] is off). Writers queue on the database lock for up to the
 /// busy timeout, then fail with [`Error::Unavailable`].
+///
+/// The throttle counts are written on connections of their own with `synchronous=NORMAL`:
+/// their commits are atomic and isolated like every other, but not flushed one by one. The
+/// next flushed commit (a change, a new credential, anything else) flushes them with it, as
+/// they are earlier in the same write-ahead log; a power cut may lose the places taken in
+/// the moments before it, no change and nothing else.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     connections: Arc<Connections>,
+    /// For [`Store::update_throttles`] and the purge of old counts: `connections` itself
+    /// where every commit is unflushed anyway, or in memory.
+    counts: Arc<Connections>,
 }
 
 impl SqliteStore {
@@ -71,15 +80,28 @@ impl SqliteStore {
         } else {
             config.max_connections.clamp(1, 5) as usize
         };
-        let connections = Connections::open(options, max, config.acquire_timeout).await?;
+        let counts_options = options.clone().synchronous(SqliteSynchronous::Normal);
+        let connections = Arc::new(Connections::open(options, max, config.acquire_timeout).await?);
+        let counts = if in_memory || !config.durable_commits {
+            Arc::clone(&connections)
+        } else {
+            let counts = Connections::open(counts_options, max, config.acquire_timeout).await?;
+            Arc::new(counts)
+        };
         Ok(SqliteStore {
-            connections: Arc::new(connections),
+            connections,
+            counts,
         })
     }
 
     /// A connection of the store's, for this caller alone until dropped.
     async fn conn(&self) -> Result<Lease<'_>, Error> {
         self.connections.acquire().await
+    }
+
+    /// A connection whose commits are not flushed one by one, for the throttle counts.
+    async fn counts_conn(&self) -> Result<Lease<'_>, Error> {
+        self.counts.acquire().await
     }
 
     /// A database made before `sqlx::migrate!` recorded its first migration in
@@ -412,7 +434,7 @@ impl Store for SqliteStore {
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
-        let mut conn = self.conn().await?;
+        let mut conn = self.counts_conn().await?;
         let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         // A write first, which locks the rows until commit: concurrent updates queue here
         // and each reads the states the one before it wrote.
@@ -454,7 +476,7 @@ impl Store for SqliteStore {
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
         sqlx::query("DELETE FROM throttle WHERE last_failure < $1 AND locked_until < $1")
             .bind(to_millis(horizon))
-            .execute(&mut *self.conn().await?)
+            .execute(&mut *self.counts_conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(())
@@ -567,4 +589,54 @@ async fn is_applied(conn: &mut SqliteConnection, version: i64) -> Result<bool, E
     .fetch_one(conn)
     .await
     .map_err(Error::from_sqlx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(mut lease: Lease<'_>) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *lease)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn changes_are_flushed_one_by_one_and_throttle_counts_are_not() {
+        let dir = std::env::temp_dir().join(format!(
+            "agentgate-sqlite-sync-{}-{:?}",
+            std::process::id(),
+            SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("store.db").display());
+        let (full, normal) = (2, 1);
+
+        let durable = SqliteStore::connect(&url, &Config::default())
+            .await
+            .unwrap();
+        assert_eq!(synchronous(durable.conn().await.unwrap()).await, full);
+        assert_eq!(
+            synchronous(durable.counts_conn().await.unwrap()).await,
+            normal
+        );
+
+        let config = Config {
+            durable_commits: false,
+            ..Config::default()
+        };
+        let unflushed = SqliteStore::connect(&url, &config).await.unwrap();
+        assert!(Arc::ptr_eq(&unflushed.connections, &unflushed.counts));
+        assert_eq!(synchronous(unflushed.conn().await.unwrap()).await, normal);
+
+        // Every connection to `:memory:` is a database of its own: one for everything.
+        let memory = SqliteStore::connect("sqlite::memory:", &Config::default())
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&memory.connections, &memory.counts));
+
+        drop((durable, unflushed));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
