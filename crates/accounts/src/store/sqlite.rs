@@ -435,15 +435,20 @@ impl Store for SqliteStore {
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
         let mut conn = self.counts_conn().await?;
-        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
-        // A write first, which locks the rows until commit: concurrent updates queue here
-        // and each reads the states the one before it wrote.
-        let read_sql = throttle_read_sql(counts.len());
+        // BEGIN rides with the first statement and COMMIT with the last: two commands to the
+        // connection's thread, not four (each a round trip, docs/PERFORMANCE.md). The first
+        // statement is a write, which takes the lock until commit: concurrent updates queue
+        // here and each reads the states the one before it wrote.
+        conn.set_in_transaction(true);
+        let read_sql = format!("BEGIN IMMEDIATE; {}", throttle_read_sql(counts.len()));
         let mut read = sqlx::query(&read_sql);
         for count in in_key_order(counts) {
             read = read.bind(count.key).bind(count.user_id);
         }
-        let rows = read.fetch_all(&mut *tx).await.map_err(Error::from_sqlx)?;
+        let rows = match read.fetch_all(&mut *conn).await {
+            Ok(rows) => rows,
+            Err(e) => return Err(roll_back(&mut conn, e).await),
+        };
         let rows = rows
             .iter()
             .map(|row| {
@@ -455,10 +460,14 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, Error>>()?;
         let before = in_count_order(counts, &rows)?;
         let Some(after) = update(&before).filter(|after| after.len() == counts.len()) else {
-            tx.rollback().await.map_err(Error::from_sqlx)?;
+            sqlx::query("ROLLBACK")
+                .execute(&mut *conn)
+                .await
+                .map_err(Error::from_sqlx)?;
+            conn.set_in_transaction(false);
             return Ok((before, None));
         };
-        let write_sql = throttle_write_sql(counts.len(), false);
+        let write_sql = format!("{}; COMMIT", throttle_write_sql(counts.len(), false));
         let mut write = sqlx::query(&write_sql);
         for (count, state) in counts.iter().zip(&after) {
             write = write
@@ -468,8 +477,10 @@ impl Store for SqliteStore {
                 .bind(to_millis(state.locked_until))
                 .bind(count.user_id);
         }
-        write.execute(&mut *tx).await.map_err(Error::from_sqlx)?;
-        tx.commit().await.map_err(Error::from_sqlx)?;
+        if let Err(e) = write.execute(&mut *conn).await {
+            return Err(roll_back(&mut conn, e).await);
+        }
+        conn.set_in_transaction(false);
         Ok((before, Some(after)))
     }
 
@@ -484,42 +495,54 @@ impl Store for SqliteStore {
 
     async fn change_password(&self, change: &PasswordChange<'_>) -> Result<bool, Error> {
         let mut conn = self.conn().await?;
-        let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
+        // Two commands to the connection's thread, BEGIN with the swap and COMMIT with the
+        // rest, since each command is a round trip, which on a busy machine costs more than
+        // the statements (docs/PERFORMANCE.md). RETURNING counts the swap: after BEGIN,
+        // `rows_affected` would add the count of the connection's previous write.
+        conn.set_in_transaction(true);
         let swapped = sqlx::query(
-            "UPDATE users SET hash = $1, changed_at = $2 \
-             WHERE id = $3 AND hash = $4 AND disabled = FALSE",
+            "BEGIN IMMEDIATE; \
+             UPDATE users SET hash = $1, changed_at = $2 \
+             WHERE id = $3 AND hash = $4 AND disabled = FALSE RETURNING id",
         )
         .bind(change.new_hash)
         .bind(to_millis(change.audit.at))
         .bind(change.user_id)
         .bind(change.expected_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::from_sqlx)?
-        .rows_affected();
-        if swapped != 1 {
-            tx.rollback().await.map_err(Error::from_sqlx)?;
-            return Ok(false);
+        .fetch_all(&mut *conn)
+        .await;
+        match swapped {
+            Ok(rows) if rows.len() == 1 => {}
+            Ok(_) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(Error::from_sqlx)?;
+                conn.set_in_transaction(false);
+                return Ok(false);
+            }
+            Err(e) => return Err(roll_back(&mut conn, e).await),
         }
-        // The rest in one command: each command is a round trip to the connection's thread,
-        // which on a busy machine costs more than the statements (docs/PERFORMANCE.md).
         // `$9` is NULL unless the kept credential gets a new digest.
         let rest = sqlx::query(
             "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
              VALUES ($1, $2, $3, $4, $5, $6); \
              DELETE FROM credentials WHERE user_id = $7 AND id <> $8; \
              UPDATE credentials SET digest = $9 WHERE id = $8 AND $9 IS NOT NULL; \
-             DELETE FROM throttle WHERE throttle_key = $10",
+             DELETE FROM throttle WHERE throttle_key = $10; \
+             COMMIT",
         );
-        bind_audit(rest, &change.audit)
+        let done = bind_audit(rest, &change.audit)
             .bind(change.user_id)
             .bind(change.keep_credential.unwrap_or(-1))
             .bind(change.keep_credential.and(change.renew_digest))
             .bind(change.throttle_key)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::from_sqlx)?;
-        tx.commit().await.map_err(Error::from_sqlx)?;
+            .execute(&mut *conn)
+            .await;
+        if let Err(e) = done {
+            return Err(roll_back(&mut conn, e).await);
+        }
+        conn.set_in_transaction(false);
         Ok(true)
     }
 
@@ -527,6 +550,16 @@ impl Store for SqliteStore {
         let mut conn = self.conn().await?;
         insert_audit(&mut conn, event).await
     }
+}
+
+/// Rolls back the transaction `error` ended, one begun with a statement (see
+/// [`Lease::set_in_transaction`]), and returns `error`. If the rollback fails too, the lease
+/// stays marked and closes the connection when dropped, which rolls back.
+async fn roll_back(conn: &mut Lease<'_>, error: sqlx::Error) -> Error {
+    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok() {
+        conn.set_in_transaction(false);
+    }
+    Error::from_sqlx(error)
 }
 
 fn user_record(row: &SqliteRow) -> Result<UserRecord, Error> {

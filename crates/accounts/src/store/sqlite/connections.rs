@@ -66,6 +66,7 @@ impl Connections {
             Ok::<_, sqlx::Error>(Lease {
                 connection: Some(connection),
                 connections: self,
+                in_transaction: false,
                 _permit: permit,
             })
         };
@@ -84,11 +85,23 @@ impl fmt::Debug for Connections {
     }
 }
 
-/// One connection, lent; it goes back to the idle ones when dropped.
+/// One connection, lent; it goes back to the idle ones when dropped, or is closed if it may
+/// be inside a transaction (see [`Lease::set_in_transaction`]).
 pub(crate) struct Lease<'a> {
     connection: Option<SqliteConnection>,
     connections: &'a Connections,
+    in_transaction: bool,
     _permit: SemaphorePermit<'a>,
+}
+
+impl Lease<'_> {
+    /// Marks the connection as inside a transaction sqlx does not know of (a `BEGIN` sent
+    /// with a statement, to save a round trip), from before its `BEGIN` is sent until its
+    /// `COMMIT` or `ROLLBACK` is through. Dropped while marked (a cancelled call, an error),
+    /// the lease closes the connection instead of lending it again: closing rolls back.
+    pub(crate) fn set_in_transaction(&mut self, open: bool) {
+        self.in_transaction = open;
+    }
 }
 
 impl Deref for Lease<'_> {
@@ -112,6 +125,11 @@ impl DerefMut for Lease<'_> {
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take() {
+            if self.in_transaction {
+                // Its thread closes it, rolling back, once its last command is through.
+                drop(connection);
+                return;
+            }
             // Back before the permit is released (fields drop after this), so the next
             // borrower finds it instead of opening another.
             self.connections
@@ -196,5 +214,47 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(count(&mut next).await, 1);
+    }
+    #[tokio::test]
+    async fn a_lease_dropped_inside_its_own_transaction_closes_the_connection_which_rolls_back() {
+        let dir = std::env::temp_dir().join(format!(
+            "agentgate-lease-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("t.db"))
+            .create_if_missing(true);
+        let connections = Connections::open(options, 1, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let mut lease = connections.acquire().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut *lease)
+            .await
+            .unwrap();
+        lease.set_in_transaction(true);
+        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .execute(&mut *lease)
+            .await
+            .unwrap();
+        // A caller cancelled before its COMMIT: sqlx knows of no transaction to roll back.
+        drop(lease);
+        // The next borrower gets a new connection, and the write lock once the old one has
+        // closed; the insert is gone.
+        let mut next = connections.acquire().await.unwrap();
+        assert_eq!(count(&mut next).await, 0);
+        next.set_in_transaction(true);
+        sqlx::query("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT")
+            .execute(&mut *next)
+            .await
+            .unwrap();
+        next.set_in_transaction(false);
+        drop(next);
+        let mut again = connections.acquire().await.unwrap();
+        assert_eq!(count(&mut again).await, 1);
+        drop(again);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
