@@ -80,13 +80,13 @@ impl SqliteStore {
         } else {
             config.max_connections.clamp(1, 5) as usize
         };
-        let counts_options = options.clone().synchronous(SqliteSynchronous::Normal);
-        let connections = Arc::new(Connections::open(options, max, config.acquire_timeout).await?);
+        let timeout = config.acquire_timeout;
+        let connections = Arc::new(Connections::open(options.clone(), max, timeout).await?);
         let counts = if in_memory || !config.durable_commits {
             Arc::clone(&connections)
         } else {
-            let counts = Connections::open(counts_options, max, config.acquire_timeout).await?;
-            Arc::new(counts)
+            let options = options.synchronous(SqliteSynchronous::Normal);
+            Arc::new(Connections::open(options, max, timeout).await?)
         };
         Ok(SqliteStore {
             connections,
@@ -460,11 +460,7 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, Error>>()?;
         let before = in_count_order(counts, &rows)?;
         let Some(after) = update(&before).filter(|after| after.len() == counts.len()) else {
-            sqlx::query("ROLLBACK")
-                .execute(&mut *conn)
-                .await
-                .map_err(Error::from_sqlx)?;
-            conn.set_in_transaction(false);
+            rollback(&mut conn).await.map_err(Error::from_sqlx)?;
             return Ok((before, None));
         };
         let write_sql = format!("{}; COMMIT", throttle_write_sql(counts.len(), false));
@@ -514,11 +510,7 @@ impl Store for SqliteStore {
         match swapped {
             Ok(rows) if rows.len() == 1 => {}
             Ok(_) => {
-                sqlx::query("ROLLBACK")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(Error::from_sqlx)?;
-                conn.set_in_transaction(false);
+                rollback(&mut conn).await.map_err(Error::from_sqlx)?;
                 return Ok(false);
             }
             Err(e) => return Err(roll_back(&mut conn, e).await),
@@ -552,13 +544,19 @@ impl Store for SqliteStore {
     }
 }
 
-/// Rolls back the transaction `error` ended, one begun with a statement (see
-/// [`Lease::set_in_transaction`]), and returns `error`. If the rollback fails too, the lease
-/// stays marked and closes the connection when dropped, which rolls back.
+/// Rolls back a transaction begun with a statement (see [`Lease::set_in_transaction`]). If
+/// that fails, the lease stays marked and closes the connection when dropped, which rolls
+/// back.
+async fn rollback(conn: &mut Lease<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("ROLLBACK").execute(&mut **conn).await?;
+    conn.set_in_transaction(false);
+    Ok(())
+}
+
+/// Rolls back the transaction `error` ended, and returns `error`: a failed rollback is left
+/// to the lease (see [`rollback`]).
 async fn roll_back(conn: &mut Lease<'_>, error: sqlx::Error) -> Error {
-    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_ok() {
-        conn.set_in_transaction(false);
-    }
+    let _ = rollback(conn).await;
     Error::from_sqlx(error)
 }
 
@@ -624,6 +622,18 @@ async fn is_applied(conn: &mut SqliteConnection, version: i64) -> Result<bool, E
     .map_err(Error::from_sqlx)
 }
 
+/// A new directory for a test's database files.
+#[cfg(test)]
+fn test_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "agentgate-{name}-{}-{:?}",
+        std::process::id(),
+        SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,12 +647,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_are_flushed_one_by_one_and_throttle_counts_are_not() {
-        let dir = std::env::temp_dir().join(format!(
-            "agentgate-sqlite-sync-{}-{:?}",
-            std::process::id(),
-            SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = test_dir("sqlite-sync");
         let url = format!("sqlite://{}", dir.join("store.db").display());
         let (full, normal) = (2, 1);
 

@@ -215,14 +215,10 @@ mod tests {
         tx.commit().await.unwrap();
         assert_eq!(count(&mut next).await, 1);
     }
+
     #[tokio::test]
     async fn a_lease_dropped_inside_its_own_transaction_closes_the_connection_which_rolls_back() {
-        let dir = std::env::temp_dir().join(format!(
-            "agentgate-lease-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = super::super::test_dir("lease");
         let options = SqliteConnectOptions::new()
             .filename(dir.join("t.db"))
             .create_if_missing(true);
