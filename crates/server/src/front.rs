@@ -17,6 +17,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use actix_tls::accept::rustls_0_23::TlsStream;
@@ -112,18 +113,31 @@ pub(crate) async fn guard<B: MessageBody>(
     let observed = crate::metrics::Observed::start(&req);
     let response = match req.app_data::<RequestTimeout>() {
         None => next.call(req).await?,
-        Some(&RequestTimeout(limit)) => match tokio::time::timeout(limit, next.call(req)).await {
-            Ok(response) => response?,
-            Err(_) => {
-                metrics::counter!("agentgate_requests_timed_out_total").increment(1);
-                tracing::warn!(
-                    request_id = %observed.id(),
-                    timeout_s = limit.as_secs_f64(),
-                    "request timed out"
-                );
-                return Err(TimedOut.into());
+        Some(&RequestTimeout(limit)) => {
+            let mut call = std::pin::pin!(next.call(req));
+            // Most answers are ready at the first poll (a refusal, a page, a description):
+            // they need no timer, whose arming and disarming were a few percent of a cheap
+            // refusal (issue 17). The deadline counts from the request's start either way.
+            let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            match first {
+                Poll::Ready(response) => response?,
+                Poll::Pending => {
+                    let deadline = tokio::time::Instant::from_std(observed.started()) + limit;
+                    match tokio::time::timeout_at(deadline, call).await {
+                        Ok(response) => response?,
+                        Err(_) => {
+                            metrics::counter!("agentgate_requests_timed_out_total").increment(1);
+                            tracing::warn!(
+                                request_id = %observed.id(),
+                                timeout_s = limit.as_secs_f64(),
+                                "request timed out"
+                            );
+                            return Err(TimedOut.into());
+                        }
+                    }
+                }
             }
-        },
+        }
     };
     Ok(observed.finish(response).map_into_left_body())
 }

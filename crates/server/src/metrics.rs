@@ -260,6 +260,11 @@ impl Observed {
         }
     }
 
+    /// When the request started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
     /// The request's id.
     pub(crate) fn id(&self) -> &str {
         &self.id
