@@ -370,7 +370,8 @@ impl Accounts {
     ) -> Result<Identity, Error> {
         match credential {
             Credential::Basic { username, password } => {
-                self.check_password(username, password, address, None).await
+                self.check_password(username, password, address, None, false)
+                    .await
             }
             Credential::Ticket(ticket) => {
                 let ticket = with_prefix(TICKET_PREFIX, ticket);
@@ -382,6 +383,31 @@ impl Accounts {
             }
             Credential::Session(cookie) => self.check_bearer(CredentialKind::Session, cookie).await,
         }
+    }
+
+    /// [`authenticate`](Accounts::authenticate), then whether this identity's changes wait
+    /// ([`change_wait`](Accounts::change_wait) of [`ChangeKey::of`] it): the order of SPEC
+    /// §4, where the change throttle's 429 comes after the credentials and before the body
+    /// is read. For `Basic`, the wait is read in the transaction that settles the password
+    /// check, not in a round trip of its own.
+    ///
+    /// # Errors
+    ///
+    /// As [`authenticate`](Accounts::authenticate), and [`Error::Throttled`] with
+    /// [`Limit::Change`] while the identity's changes wait.
+    pub async fn authenticate_for_change(
+        &self,
+        credential: Credential<'_>,
+        address: Option<IpAddr>,
+    ) -> Result<Identity, Error> {
+        if let Credential::Basic { username, password } = credential {
+            return self
+                .check_password(username, password, address, None, true)
+                .await;
+        }
+        let identity = self.authenticate(credential, address).await?;
+        self.change_wait(&ChangeKey::of(&identity)).await?;
+        Ok(identity)
     }
 
     /// Changes the password of `identity`'s user (SPEC §4), in this order:
@@ -578,13 +604,15 @@ impl Accounts {
         self.inner.hasher.waited()
     }
 
-    /// A password check (Basic, login) under the limits of SPEC §5.
+    /// A password check (Basic, login) under the limits of SPEC §5; with `change_wait`, as
+    /// [`authenticate_for_change`](Accounts::authenticate_for_change) checks.
     pub(crate) async fn check_password(
         &self,
         username: &str,
         password: &str,
         address: Option<IpAddr>,
         audited_as: Option<AuditAction>,
+        change_wait: bool,
     ) -> Result<Identity, Error> {
         let audit = |outcome, user_id| {
             audited_as.map(|action| AuditEvent {
@@ -596,8 +624,9 @@ impl Accounts {
                 client: address,
             })
         };
-        let attempt = match self.begin_password_check(username, address).await {
-            Ok(attempt) => attempt,
+        // The user is read in the transaction that takes the places: one round trip.
+        let (attempt, user) = match self.take_password_check(username, address, true).await {
+            Ok(taken) => taken,
             Err(e @ Error::Throttled { .. }) => {
                 if let Some(event) = audit(AuditOutcome::Throttled, None) {
                     self.audit(event).await?;
@@ -608,10 +637,6 @@ impl Accounts {
         };
 
         let password = normalize(password);
-        let user = match with_store!(self, s => s.user_by_key(&username_key(username)).await) {
-            Ok(user) => user,
-            Err(e) => return Err(attempt.give_back_after(e).await),
-        };
         let user_id = user.as_ref().map(|user| user.id);
         let user = user.filter(|user| !user.disabled);
         let hasher = &self.inner.hasher;
@@ -633,8 +658,23 @@ impl Accounts {
             }
             return Err(Error::Unauthorized);
         };
-        attempt.succeeded().await?;
+        let key = ChangeKey::password(user.id);
+        let waits = if change_wait {
+            attempt.succeeded_then_change_wait(&key).await
+        } else {
+            attempt.succeeded().await
+        };
+        // A right password is a right password, changes waiting or not: the hash is
+        // upgraded all the same.
+        let waits = match waits {
+            Ok(()) => None,
+            Err(e @ Error::Throttled { .. }) => Some(e),
+            Err(e) => return Err(e),
+        };
         let hash = self.rehash_if_needed(&user.hash, user.id, &password).await;
+        if let Some(e) = waits {
+            return Err(e);
+        }
         Ok(Identity {
             user_id: user.id,
             username: user.username,

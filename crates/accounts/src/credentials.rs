@@ -134,7 +134,7 @@ impl Accounts {
         address: Option<IpAddr>,
     ) -> Result<NewSession, Error> {
         let identity = self
-            .check_password(username, password, address, Some(AuditAction::Login))
+            .check_password(username, password, address, Some(AuditAction::Login), false)
             .await?;
         let cookie = secret::random_credential("");
         let now = self.now();

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::{Identity, Via, username_key};
 use crate::config::Slot;
-use crate::store::{Store as _, ThrottleCount, ThrottleState};
+use crate::store::{
+    AlsoRead, Store as _, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
+};
 use crate::{Accounts, Error, SpacingConfig, ThrottleConfig};
 
 /// Which limit made a caller wait.
@@ -60,13 +62,20 @@ impl ChangeKey {
     /// The key of a local identity: its user and the ticket, token or session it came from,
     /// or "password" for Basic.
     pub fn of(identity: &Identity) -> ChangeKey {
-        let credential = match (identity.via, identity.credential_id()) {
-            (Via::Password, _) | (_, None) => "password".to_owned(),
-            (via, Some(id)) => format!("{}:{id}", via.as_str()),
-        };
+        match (identity.via, identity.credential_id()) {
+            (Via::Password, _) | (_, None) => ChangeKey::password(identity.user_id),
+            (via, Some(id)) => ChangeKey {
+                key: format!("change:{}:{}:{id}", identity.user_id, via.as_str()),
+                user_id: Some(identity.user_id),
+            },
+        }
+    }
+
+    /// The key of `Basic` changes of user `user_id`.
+    pub(crate) fn password(user_id: i64) -> ChangeKey {
         ChangeKey {
-            key: format!("change:{}:{credential}", identity.user_id),
-            user_id: Some(identity.user_id),
+            key: format!("change:{user_id}:password"),
+            user_id: Some(user_id),
         }
     }
 
@@ -157,11 +166,36 @@ impl Attempt {
     ///
     /// The store's errors; the places are then kept.
     pub async fn succeeded(self) -> Result<(), Error> {
-        self.settle(|place, state| match place.rule {
+        self.settle(Self::success, AlsoRead::default()).await?;
+        Ok(())
+    }
+
+    /// As [`succeeded`](Attempt::succeeded), and reads whether changes under `key` wait,
+    /// in the same transaction: a `Basic` change's check of SPEC §4 without a round trip
+    /// of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Throttled`] with [`Limit::Change`] while changes under `key` wait (the
+    /// check's places are settled all the same); the store's errors (the places are kept).
+    pub(crate) async fn succeeded_then_change_wait(self, key: &ChangeKey) -> Result<(), Error> {
+        let also = AlsoRead {
+            count: Some(&key.key),
+            ..AlsoRead::default()
+        };
+        let count = if self.places.is_empty() {
+            with_store!(self.accounts, s => s.throttle_state(&key.key).await)?
+        } else {
+            self.settle(Self::success, also).await?.count
+        };
+        waiting(count, self.accounts.now(), Limit::Change)
+    }
+
+    fn success(place: &Place, state: &ThrottleState) -> ThrottleState {
+        match place.rule {
             Rule::Escalating(_) => ThrottleState::NONE,
             Rule::Spaced(rule) => rule.give_back(state),
-        })
-        .await
+        }
     }
 
     /// The check failed (wrong password, upstream 401 or `false`): every place is kept.
@@ -175,21 +209,26 @@ impl Attempt {
     ///
     /// The store's errors; the places are then kept.
     pub async fn give_back(self) -> Result<(), Error> {
-        self.settle(|place, state| match place.rule {
-            Rule::Escalating(rule) => rule.give_back(state, &place.taken),
-            Rule::Spaced(rule) => rule.give_back(state),
-        })
-        .await
+        self.settle(
+            |place, state| match place.rule {
+                Rule::Escalating(rule) => rule.give_back(state, &place.taken),
+                Rule::Spaced(rule) => rule.give_back(state),
+            },
+            AlsoRead::default(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Writes every place's count as `settled` makes it of the count read, in one
-    /// transaction.
+    /// transaction, which also reads what `also` asks for.
     async fn settle(
         &self,
         settled: impl Fn(&Place, &ThrottleState) -> ThrottleState + Copy + Send,
-    ) -> Result<(), Error> {
+        also: AlsoRead<'_>,
+    ) -> Result<ThrottleUpdate, Error> {
         if self.places.is_empty() {
-            return Ok(());
+            return Ok(ThrottleUpdate::default());
         }
         let counts: Vec<ThrottleCount<'_>> = self.places.iter().map(Place::count).collect();
         let places = &self.places;
@@ -202,8 +241,7 @@ impl Attempt {
                     .collect(),
             )
         };
-        with_store!(self.accounts, s => s.update_throttles(&counts, settle).await)?;
-        Ok(())
+        with_store!(self.accounts, s => s.update_throttles(&counts, settle, also).await)
     }
 
     /// Gives back after `error` ended the check, and returns `error`: a failure to give back
@@ -217,6 +255,18 @@ impl Attempt {
 
     /// The store cleared the counts in the transaction that settled the check (a change).
     pub(crate) fn cleared_by_store(self) {}
+}
+
+/// [`Error::Throttled`] under `limit` while the count `state` makes checks wait at `now`.
+fn waiting(state: Option<ThrottleState>, now: SystemTime, limit: Limit) -> Result<(), Error> {
+    match state.and_then(|state| ThrottleConfig::wait(&state, now)) {
+        Some((retry_after, until)) => Err(Error::Throttled {
+            limit,
+            retry_after,
+            until,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl Place {
@@ -269,6 +319,18 @@ impl Accounts {
         username: &str,
         address: Option<IpAddr>,
     ) -> Result<Attempt, Error> {
+        Ok(self.take_password_check(username, address, false).await?.0)
+    }
+
+    /// [`begin_password_check`](Accounts::begin_password_check), and with `read_user` the
+    /// user under `username` read in the transaction that took the places (or, when the
+    /// address's slot was waited for, after the wait).
+    pub(crate) async fn take_password_check(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        read_user: bool,
+    ) -> Result<(Attempt, Option<UserRecord>), Error> {
         let now = self.now();
         let (guessing, spacing) = (self.config().guessing, self.config().address);
         let guess_key = guess_key(username);
@@ -287,7 +349,17 @@ impl Accounts {
             }
             Some(taken)
         };
-        let (before, after) = with_store!(self, s => s.update_throttles(&counts, take).await)?;
+        let user_key = read_user.then(|| username_key(username));
+        let also = AlsoRead {
+            user: user_key.as_deref(),
+            ..AlsoRead::default()
+        };
+        let ThrottleUpdate {
+            before,
+            after,
+            user,
+            ..
+        } = with_store!(self, s => s.update_throttles(&counts, take, also).await)?;
         self.purge_now_and_then(now).await;
         // The same decisions the update made, now with the wait or the slot they called for.
         if let Err(until) = guessing.take(&before[0], now) {
@@ -325,13 +397,22 @@ impl Accounts {
                 taken: *taken,
             });
         }
-        if let Slot::At(slot) = slot {
-            self.inner.clock.sleep_until(slot).await;
-        }
-        Ok(Attempt {
+        let attempt = Attempt {
             accounts: self.clone(),
             places,
-        })
+        };
+        let Slot::At(slot) = slot else {
+            return Ok((attempt, user));
+        };
+        self.inner.clock.sleep_until(slot).await;
+        // The user as it is after the wait: a password changed meanwhile is not checked.
+        let Some(key) = user_key else {
+            return Ok((attempt, None));
+        };
+        match with_store!(self, s => s.user_by_key(&key).await) {
+            Ok(user) => Ok((attempt, user)),
+            Err(e) => Err(attempt.give_back_after(e).await),
+        }
     }
 
     /// Takes the place of one change attempt in the change throttle count under `key`,
@@ -375,7 +456,8 @@ impl Accounts {
             user_id: key.user_id,
         }];
         let take = |states: &[ThrottleState]| Some(vec![rule.take(&states[0], now).ok()?]);
-        let (before, after) = with_store!(self, s => s.update_throttles(&counts, take).await)?;
+        let ThrottleUpdate { before, after, .. } =
+            with_store!(self, s => s.update_throttles(&counts, take, AlsoRead::default()).await)?;
         self.purge_now_and_then(now).await;
         let Some(taken) = after else {
             let until = before[0].locked_until;
@@ -458,14 +540,7 @@ impl Accounts {
     async fn wait(&self, key: &str, limit: Limit) -> Result<(), Error> {
         let now = self.now();
         let state = with_store!(self, s => s.throttle_state(key).await)?;
-        match state.and_then(|state| ThrottleConfig::wait(&state, now)) {
-            Some((retry_after, until)) => Err(Error::Throttled {
-                limit,
-                retry_after,
-                until,
-            }),
-            None => Ok(()),
-        }
+        waiting(state, now, limit)
     }
 
     /// Now and then, forgets counts nobody can still be waiting on.

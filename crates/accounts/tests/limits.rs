@@ -20,6 +20,7 @@ use common::*;
 on_both_backends!(
     parallel_wrong_old_passwords_get_no_more_tries_than_serial_ones,
     a_stolen_credential_cannot_make_the_owner_wait,
+    a_basic_change_waits_after_its_password_check_and_nothing_else_does,
     password_guessing_per_user_stops_at_the_limit_and_waits,
     parallel_password_guesses_get_no_more_tries_than_serial_ones,
     checks_from_a_failing_address_are_spaced_and_refused_past_the_horizon,
@@ -92,6 +93,62 @@ async fn parallel_wrong_old_passwords_get_no_more_tries_than_serial_ones(db: Arc
         matches!(right, ChangeOutcome::Throttled { .. }),
         "{right:?}"
     );
+}
+
+/// `authenticate_for_change` with `Basic` reads the change wait in the transaction that
+/// settles the password check (one round trip less): 401 before 429, the check settled
+/// either way, and the wait only for `Basic` changes of that user.
+async fn a_basic_change_waits_after_its_password_check_and_nothing_else_does(db: Arc<Db>) {
+    let accounts = with_alice(&db, cheap()).await;
+    let ticket = accounts.issue_ticket("alice", None).await.unwrap();
+    let by_password = accounts
+        .authenticate_for_change(basic("alice", PASSWORD), None)
+        .await
+        .unwrap();
+    assert_eq!(by_password.via, Via::Password);
+    for n in 0..5 {
+        let outcome = accounts
+            .change_password(&by_password, &format!("guess {n}"), NEW_PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(outcome, ChangeOutcome::OldPasswordMismatch);
+    }
+    let waits = accounts
+        .authenticate_for_change(basic("alice", PASSWORD), None)
+        .await;
+    assert!(
+        matches!(
+            waits,
+            Err(Error::Throttled {
+                limit: Limit::Change,
+                ..
+            })
+        ),
+        "{waits:?}"
+    );
+    // A wrong password is 401, wait or not.
+    let wrong = accounts
+        .authenticate_for_change(basic("alice", "not her password"), None)
+        .await;
+    assert!(matches!(wrong, Err(Error::Unauthorized)), "{wrong:?}");
+    // The check that met the wait settled as a right password (its place given back and
+    // the count cleared): with eight more wrong ones, the count is nine of the ten
+    // allowed, and the right password still passes; an unsettled place would make ten.
+    for _ in 0..8 {
+        let wrong = accounts.authenticate(basic("alice", "wrong"), None).await;
+        assert!(matches!(wrong, Err(Error::Unauthorized)), "{wrong:?}");
+    }
+    accounts
+        .authenticate(basic("alice", PASSWORD), None)
+        .await
+        .unwrap();
+    // Her ticket's changes are a count of their own.
+    let by_ticket = accounts
+        .authenticate_for_change(Credential::Ticket(&ticket), None)
+        .await
+        .unwrap();
+    assert_eq!(by_ticket.via, Via::Ticket);
+    assert!(password_works(&accounts, "alice", PASSWORD).await);
 }
 
 async fn a_stolen_credential_cannot_make_the_owner_wait(db: Arc<Db>) {

@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
-    AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
+    AlsoRead, AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
     PasswordChange, PasswordReset, Store, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
     from_millis, in_count_order, in_key_order, throttle_read_sql, throttle_write_sql, to_millis,
 };
@@ -390,6 +390,7 @@ impl Store for PgStore {
         &self,
         counts: &[ThrottleCount<'_>],
         update: F,
+        also: AlsoRead<'_>,
     ) -> Result<ThrottleUpdate, Error>
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
@@ -422,7 +423,10 @@ impl Store for PgStore {
         let before = in_count_order(counts, &rows)?;
         let Some(after) = update(&before).filter(|after| after.len() == counts.len()) else {
             tx.rollback().await.map_err(Error::from_sqlx)?;
-            return Ok((before, None));
+            return Ok(ThrottleUpdate {
+                before,
+                ..ThrottleUpdate::default()
+            });
         };
         let write_sql = throttle_write_sql(counts.len(), true);
         let mut write = sqlx::query(&write_sql);
@@ -435,8 +439,38 @@ impl Store for PgStore {
                 .bind(count.user_id);
         }
         write.execute(&mut *tx).await.map_err(Error::from_sqlx)?;
+        // What `also` asks for, in the transaction: all or nothing, as on SQLite.
+        let mut done = ThrottleUpdate {
+            before,
+            after: Some(after),
+            ..ThrottleUpdate::default()
+        };
+        if let Some(key) = also.user {
+            done.user = sqlx::query(
+                "SELECT id, username, hash, disabled, changed_at FROM users \
+                 WHERE username_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?
+            .map(|row| user_record(&row))
+            .transpose()?;
+        }
+        if let Some(key) = also.count {
+            done.count = sqlx::query(
+                "SELECT failures, last_failure, locked_until FROM throttle \
+                 WHERE throttle_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?
+            .map(|row| throttle_state(&row))
+            .transpose()?;
+        }
         tx.commit().await.map_err(Error::from_sqlx)?;
-        Ok((before, Some(after)))
+        Ok(done)
     }
 
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {

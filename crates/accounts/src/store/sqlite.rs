@@ -19,7 +19,7 @@ use self::connections::{Connections, Lease};
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
-    AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
+    AlsoRead, AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
     PasswordChange, PasswordReset, Store, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
     from_millis, in_count_order, in_key_order, throttle_read_sql, throttle_write_sql, to_millis,
 };
@@ -430,6 +430,7 @@ impl Store for SqliteStore {
         &self,
         counts: &[ThrottleCount<'_>],
         update: F,
+        also: AlsoRead<'_>,
     ) -> Result<ThrottleUpdate, Error>
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
@@ -461,9 +462,28 @@ impl Store for SqliteStore {
         let before = in_count_order(counts, &rows)?;
         let Some(after) = update(&before).filter(|after| after.len() == counts.len()) else {
             rollback(&mut conn).await.map_err(Error::from_sqlx)?;
-            return Ok((before, None));
+            return Ok(ThrottleUpdate {
+                before,
+                ..ThrottleUpdate::default()
+            });
         };
-        let write_sql = format!("{}; COMMIT", throttle_write_sql(counts.len(), false));
+        // What `also` asks for rides with the write, before the COMMIT: all or nothing.
+        let mut write_sql = throttle_write_sql(counts.len(), false);
+        let mut next = 5 * counts.len() + 1;
+        if also.user.is_some() {
+            write_sql.push_str(&format!(
+                "; SELECT 'user' AS row_kind, id, username, hash, disabled, changed_at \
+                 FROM users WHERE username_key = ${next}"
+            ));
+            next += 1;
+        }
+        if also.count.is_some() {
+            write_sql.push_str(&format!(
+                "; SELECT 'count' AS row_kind, failures, last_failure, locked_until \
+                 FROM throttle WHERE throttle_key = ${next}"
+            ));
+        }
+        write_sql.push_str("; COMMIT");
         let mut write = sqlx::query(&write_sql);
         for (count, state) in counts.iter().zip(&after) {
             write = write
@@ -473,11 +493,29 @@ impl Store for SqliteStore {
                 .bind(to_millis(state.locked_until))
                 .bind(count.user_id);
         }
-        if let Err(e) = write.execute(&mut *conn).await {
-            return Err(roll_back(&mut conn, e).await);
+        for key in [also.user, also.count].into_iter().flatten() {
+            write = write.bind(key);
         }
+        let rows = match write.fetch_all(&mut *conn).await {
+            Ok(rows) => rows,
+            Err(e) => return Err(roll_back(&mut conn, e).await),
+        };
         conn.set_in_transaction(false);
-        Ok((before, Some(after)))
+        let mut done = ThrottleUpdate {
+            before,
+            after: Some(after),
+            ..ThrottleUpdate::default()
+        };
+        for row in &rows {
+            match row
+                .try_get::<&str, _>("row_kind")
+                .map_err(Error::from_sqlx)?
+            {
+                "user" => done.user = Some(user_record(row)?),
+                _ => done.count = Some(throttle_state(row)?),
+            }
+        }
+        Ok(done)
     }
 
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use agentgate_accounts::{Accounts, ChangeKey, ChangeOutcome, Identity};
+use agentgate_accounts::{Accounts, ChangeOutcome, Identity};
 use agentgate_codec::ChangeOwnPasswordRequest;
 use futures_util::future::{BoxFuture, LocalBoxFuture};
 
@@ -37,20 +37,28 @@ impl Backend for Local {
         context: &'a Context,
     ) -> BoxFuture<'a, Result<Box<dyn Admitted>, ApiError>> {
         Box::pin(async move {
-            let identity = self
-                .accounts
-                .authenticate(credential.as_accounts(), context.address)
-                .await?;
-            if self.online && !self.enable_user_agent {
-                return Err(ApiError::OnlineForbidden);
-            }
-            // On-site, SuperOffice does not check application tokens (SPEC §4).
-            if self.online && context.app_token.is_some() {
-                return Err(ApiError::PartnerAppForbidden);
+            let credential = credential.as_accounts();
+            let forbidden = if self.online && !self.enable_user_agent {
+                Some(ApiError::OnlineForbidden)
+            } else if self.online && context.app_token.is_some() {
+                // On-site, SuperOffice does not check application tokens (SPEC §4).
+                Some(ApiError::PartnerAppForbidden)
+            } else {
+                None
+            };
+            // 401 before 403 (SPEC §4).
+            if let Some(forbidden) = forbidden {
+                self.accounts
+                    .authenticate(credential, context.address)
+                    .await?;
+                return Err(forbidden);
             }
             // While this credential's changes wait, every change is 429, even one with the
             // right old password, before the body is read (SPEC §4).
-            self.accounts.change_wait(&ChangeKey::of(&identity)).await?;
+            let identity = self
+                .accounts
+                .authenticate_for_change(credential, context.address)
+                .await?;
             Ok(Box::new(Caller {
                 accounts: self.accounts.clone(),
                 identity,
