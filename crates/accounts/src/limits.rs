@@ -11,9 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::{Identity, Via, username_key};
 use crate::config::Slot;
-use crate::store::{
-    AlsoRead, Store as _, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
-};
+use crate::store::{Store as _, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord};
 use crate::{Accounts, Error, SpacingConfig, ThrottleConfig};
 
 /// Which limit made a caller wait.
@@ -166,7 +164,7 @@ impl Attempt {
     ///
     /// The store's errors; the places are then kept.
     pub async fn succeeded(self) -> Result<(), Error> {
-        self.settle(Self::success, AlsoRead::default()).await?;
+        self.settle_success(None).await?;
         Ok(())
     }
 
@@ -179,23 +177,26 @@ impl Attempt {
     /// [`Error::Throttled`] with [`Limit::Change`] while changes under `key` wait (the
     /// check's places are settled all the same); the store's errors (the places are kept).
     pub(crate) async fn succeeded_then_change_wait(self, key: &ChangeKey) -> Result<(), Error> {
-        let also = AlsoRead {
-            count: Some(&key.key),
-            ..AlsoRead::default()
-        };
-        let count = if self.places.is_empty() {
-            with_store!(self.accounts, s => s.throttle_state(&key.key).await)?
-        } else {
-            self.settle(Self::success, also).await?.count
-        };
+        let count = self.settle_success(Some(&key.key)).await?;
         waiting(count, self.accounts.now(), Limit::Change)
     }
 
-    fn success(place: &Place, state: &ThrottleState) -> ThrottleState {
-        match place.rule {
-            Rule::Escalating(_) => ThrottleState::NONE,
-            Rule::Spaced(rule) => rule.give_back(state),
+    /// A success's writes, without reading the counts first (one round trip, not two):
+    /// a user's or credential's count cleared, an address's one failure less (what
+    /// [`SpacingConfig::give_back`] makes of any state); and the count under `read`, read
+    /// after.
+    async fn settle_success(&self, read: Option<&str>) -> Result<Option<ThrottleState>, Error> {
+        if self.places.is_empty() && read.is_none() {
+            return Ok(None);
         }
+        let (mut clear, mut give_back) = (Vec::new(), Vec::new());
+        for place in &self.places {
+            match place.rule {
+                Rule::Escalating(_) => clear.push(place.key.as_str()),
+                Rule::Spaced(_) => give_back.push(place.key.as_str()),
+            }
+        }
+        with_store!(self.accounts, s => s.settle_success(&clear, &give_back, read).await)
     }
 
     /// The check failed (wrong password, upstream 401 or `false`): every place is kept.
@@ -209,26 +210,21 @@ impl Attempt {
     ///
     /// The store's errors; the places are then kept.
     pub async fn give_back(self) -> Result<(), Error> {
-        self.settle(
-            |place, state| match place.rule {
-                Rule::Escalating(rule) => rule.give_back(state, &place.taken),
-                Rule::Spaced(rule) => rule.give_back(state),
-            },
-            AlsoRead::default(),
-        )
-        .await?;
-        Ok(())
+        self.settle(|place, state| match place.rule {
+            Rule::Escalating(rule) => rule.give_back(state, &place.taken),
+            Rule::Spaced(rule) => rule.give_back(state),
+        })
+        .await
     }
 
     /// Writes every place's count as `settled` makes it of the count read, in one
-    /// transaction, which also reads what `also` asks for.
+    /// transaction.
     async fn settle(
         &self,
         settled: impl Fn(&Place, &ThrottleState) -> ThrottleState + Copy + Send,
-        also: AlsoRead<'_>,
-    ) -> Result<ThrottleUpdate, Error> {
+    ) -> Result<(), Error> {
         if self.places.is_empty() {
-            return Ok(ThrottleUpdate::default());
+            return Ok(());
         }
         let counts: Vec<ThrottleCount<'_>> = self.places.iter().map(Place::count).collect();
         let places = &self.places;
@@ -241,7 +237,8 @@ impl Attempt {
                     .collect(),
             )
         };
-        with_store!(self.accounts, s => s.update_throttles(&counts, settle, also).await)
+        with_store!(self.accounts, s => s.update_throttles(&counts, settle, None).await)?;
+        Ok(())
     }
 
     /// Gives back after `error` ended the check, and returns `error`: a failure to give back
@@ -350,16 +347,11 @@ impl Accounts {
             Some(taken)
         };
         let user_key = read_user.then(|| username_key(username));
-        let also = AlsoRead {
-            user: user_key.as_deref(),
-            ..AlsoRead::default()
-        };
         let ThrottleUpdate {
             before,
             after,
             user,
-            ..
-        } = with_store!(self, s => s.update_throttles(&counts, take, also).await)?;
+        } = with_store!(self, s => s.update_throttles(&counts, take, user_key.as_deref()).await)?;
         self.purge_now_and_then(now).await;
         // The same decisions the update made, now with the wait or the slot they called for.
         if let Err(until) = guessing.take(&before[0], now) {
@@ -457,7 +449,7 @@ impl Accounts {
         }];
         let take = |states: &[ThrottleState]| Some(vec![rule.take(&states[0], now).ok()?]);
         let ThrottleUpdate { before, after, .. } =
-            with_store!(self, s => s.update_throttles(&counts, take, AlsoRead::default()).await)?;
+            with_store!(self, s => s.update_throttles(&counts, take, None).await)?;
         self.purge_now_and_then(now).await;
         let Some(taken) = after else {
             let until = before[0].locked_until;

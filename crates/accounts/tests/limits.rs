@@ -24,6 +24,7 @@ on_both_backends!(
     password_guessing_per_user_stops_at_the_limit_and_waits,
     parallel_password_guesses_get_no_more_tries_than_serial_ones,
     checks_from_a_failing_address_are_spaced_and_refused_past_the_horizon,
+    a_right_password_clears_its_guesses_and_gives_its_address_place_back,
     the_upstream_api_takes_settles_and_gives_back,
     an_unknown_user_takes_the_time_of_a_known_one_with_dearer_hashes,
     a_right_password_rehashes_at_the_configured_cost,
@@ -325,6 +326,63 @@ async fn parallel_password_guesses_get_no_more_tries_than_serial_ones(db: Arc<Db
 
 // ---------------------------------------------------------------------------------------------
 // Spacing per address (finding 3)
+
+/// A success settles without reading the counts first (one round trip): the user's
+/// guessing count cleared, the address's count one failure less, as the rules make it.
+async fn a_right_password_clears_its_guesses_and_gives_its_address_place_back(db: Arc<Db>) {
+    let clock = manual_clock();
+    let accounts = with_alice_at(&db, cheap(), &clock).await;
+    let office = from("203.0.113.77");
+    // Nine wrong passwords for Alice, ten for others: 19 of the address's 20 free failures.
+    for n in 0..19 {
+        let name = if n < 9 {
+            "alice".to_owned()
+        } else {
+            format!("user{n}")
+        };
+        let wrong = accounts.authenticate(basic(&name, "wrong"), office).await;
+        assert!(matches!(wrong, Err(Error::Unauthorized)), "{n}: {wrong:?}");
+    }
+    // The right one takes the 20th place and gives it back.
+    accounts
+        .authenticate(basic("alice", PASSWORD), office)
+        .await
+        .unwrap();
+    // So one more check is free, and the next is the first spaced one, whose slot is now;
+    // had the place been kept, that next one would wait 2 s for its slot.
+    for name in ["user99", "user98"] {
+        let check = {
+            let accounts = accounts.clone();
+            tokio::spawn(async move { accounts.authenticate(basic(name, "x"), office).await })
+        };
+        eventually(Duration::from_secs(10), "a check without a wait", || {
+            check.is_finished()
+        })
+        .await;
+        assert!(matches!(check.await.unwrap(), Err(Error::Unauthorized)));
+    }
+    // The one after waits.
+    let spaced = {
+        let accounts = accounts.clone();
+        tokio::spawn(async move { accounts.authenticate(basic("user97", "x"), office).await })
+    };
+    eventually(Duration::from_secs(10), "the next check waits", || {
+        clock.sleepers() == 1
+    })
+    .await;
+    clock.advance(Duration::from_secs(2));
+    assert!(matches!(spaced.await.unwrap(), Err(Error::Unauthorized)));
+    // Alice's guesses were cleared: nine more wrong ones (not from the office) and the right
+    // password still passes; had her nine been kept, the tenth would have made her wait.
+    for _ in 0..9 {
+        let wrong = accounts.authenticate(basic("alice", "wrong"), None).await;
+        assert!(matches!(wrong, Err(Error::Unauthorized)), "{wrong:?}");
+    }
+    accounts
+        .authenticate(basic("alice", PASSWORD), None)
+        .await
+        .unwrap();
+}
 
 async fn checks_from_a_failing_address_are_spaced_and_refused_past_the_horizon(db: Arc<Db>) {
     let clock = manual_clock();

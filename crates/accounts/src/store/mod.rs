@@ -210,10 +210,10 @@ pub trait Store: Send + Sync + 'static {
     /// one write statement for all the counts: a password check takes and settles its
     /// user's and its address's places in one transaction each.
     ///
-    /// When it writes, it also reads what `also` asks for, in the same transaction after
-    /// the write: a password check reads its user with the places it takes, and a check
-    /// that settles for a change reads the change count's wait with the settling; one round
-    /// trip fewer each where the read rides with the write's command (SQLite).
+    /// When it writes, it also reads the user under the username key `read_user`, in the
+    /// same transaction after the write: a password check reads its user with the places
+    /// it takes, one round trip fewer where the read rides with the write's command
+    /// (SQLite).
     ///
     /// # Errors
     ///
@@ -222,10 +222,28 @@ pub trait Store: Send + Sync + 'static {
         &self,
         counts: &[ThrottleCount<'_>],
         update: F,
-        also: AlsoRead<'_>,
+        read_user: Option<&str>,
     ) -> impl Future<Output = Result<ThrottleUpdate, Error>> + Send
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send;
+
+    /// A check's success, in one transaction without a read first: the counts under
+    /// `clear` written as [`ThrottleState::NONE`], those under `give_back` one failure less
+    /// (not below none; their times unchanged: an address's place given back, as
+    /// `SpacingConfig::give_back` does); and, with `read`, the count under that key read
+    /// after. The same writes as [`update_throttles`](Store::update_throttles) with those
+    /// rules makes, in one round trip where it takes two (SQLite). A key there is no count
+    /// of is left alone.
+    ///
+    /// # Errors
+    ///
+    /// As described on the trait; on error nothing was written.
+    fn settle_success(
+        &self,
+        clear: &[&str],
+        give_back: &[&str],
+        read: Option<&str>,
+    ) -> impl Future<Output = Result<Option<ThrottleState>, Error>> + Send;
 
     /// Forgets every count whose last failure and wait both ended before `horizon`.
     ///
@@ -378,16 +396,6 @@ pub struct ThrottleCount<'a> {
     pub user_id: Option<i64>,
 }
 
-/// What [`Store::update_throttles`] reads besides the counts, when it writes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AlsoRead<'a> {
-    /// The user under this username key, as [`Store::user_by_key`] reads it.
-    pub user: Option<&'a str>,
-    /// The count under this key (not one of the updated counts), as
-    /// [`Store::throttle_state`] reads it.
-    pub count: Option<&'a str>,
-}
-
 /// What [`Store::update_throttles`] read, and what it wrote.
 #[derive(Clone, Default)]
 pub struct ThrottleUpdate {
@@ -395,10 +403,8 @@ pub struct ThrottleUpdate {
     pub before: Vec<ThrottleState>,
     /// The states written, `None` when nothing was.
     pub after: Option<Vec<ThrottleState>>,
-    /// [`AlsoRead::user`]'s user, when it was asked for, exists and the update wrote.
+    /// The user under `read_user`, when it was asked for, exists and the update wrote.
     pub user: Option<UserRecord>,
-    /// [`AlsoRead::count`]'s count, when it was asked for, exists and the update wrote.
-    pub count: Option<ThrottleState>,
 }
 
 /// The read of [`Store::update_throttles`] for `n` counts, bound as (key, user id) each: a

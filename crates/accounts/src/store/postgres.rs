@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
-    AlsoRead, AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
+    AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
     PasswordChange, PasswordReset, Store, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
     from_millis, in_count_order, in_key_order, throttle_read_sql, throttle_write_sql, to_millis,
 };
@@ -390,7 +390,7 @@ impl Store for PgStore {
         &self,
         counts: &[ThrottleCount<'_>],
         update: F,
-        also: AlsoRead<'_>,
+        read_user: Option<&str>,
     ) -> Result<ThrottleUpdate, Error>
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
@@ -439,14 +439,9 @@ impl Store for PgStore {
                 .bind(count.user_id);
         }
         write.execute(&mut *tx).await.map_err(Error::from_sqlx)?;
-        // What `also` asks for, in the transaction: all or nothing, as on SQLite.
-        let mut done = ThrottleUpdate {
-            before,
-            after: Some(after),
-            ..ThrottleUpdate::default()
-        };
-        if let Some(key) = also.user {
-            done.user = sqlx::query(
+        // The user, in the transaction: all or nothing, as on SQLite.
+        let user = match read_user {
+            Some(key) => sqlx::query(
                 "SELECT id, username, hash, disabled, changed_at FROM users \
                  WHERE username_key = $1",
             )
@@ -455,10 +450,52 @@ impl Store for PgStore {
             .await
             .map_err(Error::from_sqlx)?
             .map(|row| user_record(&row))
-            .transpose()?;
+            .transpose()?,
+            None => None,
+        };
+        let done = ThrottleUpdate {
+            before,
+            after: Some(after),
+            user,
+        };
+        tx.commit().await.map_err(Error::from_sqlx)?;
+        Ok(done)
+    }
+
+    async fn settle_success(
+        &self,
+        clear: &[&str],
+        give_back: &[&str],
+        read: Option<&str>,
+    ) -> Result<Option<ThrottleState>, Error> {
+        // Not waited for on disk, as update_throttles.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+            .await
+            .map_err(Error::from_sqlx)?;
+        if !clear.is_empty() {
+            sqlx::query(
+                "UPDATE throttle SET failures = 0, last_failure = 0, locked_until = 0 \
+                 WHERE throttle_key = ANY($1)",
+            )
+            .bind(clear)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
         }
-        if let Some(key) = also.count {
-            done.count = sqlx::query(
+        if !give_back.is_empty() {
+            sqlx::query(
+                "UPDATE throttle SET failures = GREATEST(failures - 1, 0) \
+                 WHERE throttle_key = ANY($1)",
+            )
+            .bind(give_back)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::from_sqlx)?;
+        }
+        let state = match read {
+            Some(key) => sqlx::query(
                 "SELECT failures, last_failure, locked_until FROM throttle \
                  WHERE throttle_key = $1",
             )
@@ -467,10 +504,11 @@ impl Store for PgStore {
             .await
             .map_err(Error::from_sqlx)?
             .map(|row| throttle_state(&row))
-            .transpose()?;
-        }
+            .transpose()?,
+            None => None,
+        };
         tx.commit().await.map_err(Error::from_sqlx)?;
-        Ok(done)
+        Ok(state)
     }
 
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {

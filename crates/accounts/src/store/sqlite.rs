@@ -19,7 +19,7 @@ use self::connections::{Connections, Lease};
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
-    AlsoRead, AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
+    AuditEvent, CredentialKind, CredentialMatch, HASH_KIND_SQL, NewCredential, NewUser,
     PasswordChange, PasswordReset, Store, ThrottleCount, ThrottleState, ThrottleUpdate, UserRecord,
     from_millis, in_count_order, in_key_order, throttle_read_sql, throttle_write_sql, to_millis,
 };
@@ -430,7 +430,7 @@ impl Store for SqliteStore {
         &self,
         counts: &[ThrottleCount<'_>],
         update: F,
-        also: AlsoRead<'_>,
+        read_user: Option<&str>,
     ) -> Result<ThrottleUpdate, Error>
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
@@ -467,20 +467,13 @@ impl Store for SqliteStore {
                 ..ThrottleUpdate::default()
             });
         };
-        // What `also` asks for rides with the write, before the COMMIT: all or nothing.
+        // The user rides with the write, before the COMMIT: all or nothing.
         let mut write_sql = throttle_write_sql(counts.len(), false);
-        let mut next = 5 * counts.len() + 1;
-        if also.user.is_some() {
+        if read_user.is_some() {
             write_sql.push_str(&format!(
-                "; SELECT 'user' AS row_kind, id, username, hash, disabled, changed_at \
-                 FROM users WHERE username_key = ${next}"
-            ));
-            next += 1;
-        }
-        if also.count.is_some() {
-            write_sql.push_str(&format!(
-                "; SELECT 'count' AS row_kind, failures, last_failure, locked_until \
-                 FROM throttle WHERE throttle_key = ${next}"
+                "; SELECT id, username, hash, disabled, changed_at FROM users \
+                 WHERE username_key = ${}",
+                5 * counts.len() + 1
             ));
         }
         write_sql.push_str("; COMMIT");
@@ -493,7 +486,7 @@ impl Store for SqliteStore {
                 .bind(to_millis(state.locked_until))
                 .bind(count.user_id);
         }
-        for key in [also.user, also.count].into_iter().flatten() {
+        if let Some(key) = read_user {
             write = write.bind(key);
         }
         let rows = match write.fetch_all(&mut *conn).await {
@@ -501,21 +494,62 @@ impl Store for SqliteStore {
             Err(e) => return Err(roll_back(&mut conn, e).await),
         };
         conn.set_in_transaction(false);
-        let mut done = ThrottleUpdate {
+        let done = ThrottleUpdate {
             before,
             after: Some(after),
-            ..ThrottleUpdate::default()
+            user: rows.first().map(user_record).transpose()?,
         };
-        for row in &rows {
-            match row
-                .try_get::<&str, _>("row_kind")
-                .map_err(Error::from_sqlx)?
-            {
-                "user" => done.user = Some(user_record(row)?),
-                _ => done.count = Some(throttle_state(row)?),
-            }
-        }
         Ok(done)
+    }
+
+    async fn settle_success(
+        &self,
+        clear: &[&str],
+        give_back: &[&str],
+        read: Option<&str>,
+    ) -> Result<Option<ThrottleState>, Error> {
+        let mut conn = self.counts_conn().await?;
+        let list = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut sql = String::from("BEGIN IMMEDIATE");
+        if !clear.is_empty() {
+            sql.push_str(&format!(
+                "; UPDATE throttle SET failures = 0, last_failure = 0, locked_until = 0 \
+                 WHERE throttle_key IN ({})",
+                list(1, clear.len())
+            ));
+        }
+        if !give_back.is_empty() {
+            sql.push_str(&format!(
+                "; UPDATE throttle SET failures = MAX(failures - 1, 0) WHERE throttle_key IN ({})",
+                list(clear.len() + 1, give_back.len())
+            ));
+        }
+        if read.is_some() {
+            sql.push_str(&format!(
+                "; SELECT failures, last_failure, locked_until FROM throttle \
+                 WHERE throttle_key = ${}",
+                clear.len() + give_back.len() + 1
+            ));
+        }
+        sql.push_str("; COMMIT");
+        let mut query = sqlx::query(&sql);
+        for key in clear.iter().chain(give_back).chain(read.as_slice()) {
+            query = query.bind(*key);
+        }
+        // One command, BEGIN to COMMIT; a statement failing leaves the transaction open,
+        // which the lease's mark rolls back.
+        conn.set_in_transaction(true);
+        let rows = match query.fetch_all(&mut *conn).await {
+            Ok(rows) => rows,
+            Err(e) => return Err(roll_back(&mut conn, e).await),
+        };
+        conn.set_in_transaction(false);
+        rows.first().map(throttle_state).transpose()
     }
 
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
