@@ -135,14 +135,7 @@ async fn a_basic_change_waits_after_its_password_check_and_nothing_else_does(db:
     // The check that met the wait settled as a right password (its place given back and
     // the count cleared): with eight more wrong ones, the count is nine of the ten
     // allowed, and the right password still passes; an unsettled place would make ten.
-    for _ in 0..8 {
-        let wrong = accounts.authenticate(basic("alice", "wrong"), None).await;
-        assert!(matches!(wrong, Err(Error::Unauthorized)), "{wrong:?}");
-    }
-    accounts
-        .authenticate(basic("alice", PASSWORD), None)
-        .await
-        .unwrap();
+    wrong_passwords_then_the_right_one(&accounts, 8).await;
     // Her ticket's changes are a count of their own.
     let by_ticket = accounts
         .authenticate_for_change(Credential::Ticket(&ticket), None)
@@ -374,14 +367,17 @@ async fn a_right_password_clears_its_guesses_and_gives_its_address_place_back(db
     assert!(matches!(spaced.await.unwrap(), Err(Error::Unauthorized)));
     // Alice's guesses were cleared: nine more wrong ones (not from the office) and the right
     // password still passes; had her nine been kept, the tenth would have made her wait.
-    for _ in 0..9 {
-        let wrong = accounts.authenticate(basic("alice", "wrong"), None).await;
-        assert!(matches!(wrong, Err(Error::Unauthorized)), "{wrong:?}");
+    wrong_passwords_then_the_right_one(&accounts, 9).await;
+}
+
+/// `wrong` wrong passwords for Alice, each refused, then her right one, which must pass.
+async fn wrong_passwords_then_the_right_one(accounts: &Accounts, wrong: usize) {
+    for _ in 0..wrong {
+        let refused = accounts.authenticate(basic("alice", "wrong"), None).await;
+        assert!(matches!(refused, Err(Error::Unauthorized)), "{refused:?}");
     }
-    accounts
-        .authenticate(basic("alice", PASSWORD), None)
-        .await
-        .unwrap();
+    let right = accounts.authenticate(basic("alice", PASSWORD), None).await;
+    assert!(right.is_ok(), "{right:?}");
 }
 
 async fn checks_from_a_failing_address_are_spaced_and_refused_past_the_horizon(db: Arc<Db>) {

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use sqlx::Row as _;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgExecutor, PgPool, PgPoolOptions, PgRow};
 
 use crate::store::migrate::{self, BASELINE_VERSION};
 use crate::store::{
@@ -184,15 +184,7 @@ impl Store for PgStore {
     }
 
     async fn user_by_key(&self, username_key: &str) -> Result<Option<UserRecord>, Error> {
-        sqlx::query(
-            "SELECT id, username, hash, disabled, changed_at FROM users WHERE username_key = $1",
-        )
-        .bind(username_key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(Error::from_sqlx)?
-        .map(|row| user_record(&row))
-        .transpose()
+        find_user(&self.pool, username_key).await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, Error> {
@@ -375,15 +367,7 @@ impl Store for PgStore {
     }
 
     async fn throttle_state(&self, key: &str) -> Result<Option<ThrottleState>, Error> {
-        sqlx::query(
-            "SELECT failures, last_failure, locked_until FROM throttle WHERE throttle_key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(Error::from_sqlx)?
-        .map(|row| throttle_state(&row))
-        .transpose()
+        find_throttle(&self.pool, key).await
     }
 
     async fn update_throttles<F>(
@@ -441,16 +425,7 @@ impl Store for PgStore {
         write.execute(&mut *tx).await.map_err(Error::from_sqlx)?;
         // The user, in the transaction: all or nothing, as on SQLite.
         let user = match read_user {
-            Some(key) => sqlx::query(
-                "SELECT id, username, hash, disabled, changed_at FROM users \
-                 WHERE username_key = $1",
-            )
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::from_sqlx)?
-            .map(|row| user_record(&row))
-            .transpose()?,
+            Some(key) => find_user(&mut *tx, key).await?,
             None => None,
         };
         let done = ThrottleUpdate {
@@ -495,16 +470,7 @@ impl Store for PgStore {
             .map_err(Error::from_sqlx)?;
         }
         let state = match read {
-            Some(key) => sqlx::query(
-                "SELECT failures, last_failure, locked_until FROM throttle \
-                 WHERE throttle_key = $1",
-            )
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::from_sqlx)?
-            .map(|row| throttle_state(&row))
-            .transpose()?,
+            Some(key) => find_throttle(&mut *tx, key).await?,
             None => None,
         };
         tx.commit().await.map_err(Error::from_sqlx)?;
@@ -566,6 +532,36 @@ impl Store for PgStore {
         let mut conn = self.pool.acquire().await.map_err(Error::from_sqlx)?;
         insert_audit(&mut conn, event).await
     }
+}
+
+/// The user under `username_key`, read through `executor`: the pool, or a transaction.
+async fn find_user<'e, 'q: 'e>(
+    executor: impl PgExecutor<'e>,
+    username_key: &'q str,
+) -> Result<Option<UserRecord>, Error> {
+    sqlx::query(
+        "SELECT id, username, hash, disabled, changed_at FROM users WHERE username_key = $1",
+    )
+    .bind(username_key)
+    .fetch_optional(executor)
+    .await
+    .map_err(Error::from_sqlx)?
+    .map(|row| user_record(&row))
+    .transpose()
+}
+
+/// The count under `key`, read through `executor`: the pool, or a transaction.
+async fn find_throttle<'e, 'q: 'e>(
+    executor: impl PgExecutor<'e>,
+    key: &'q str,
+) -> Result<Option<ThrottleState>, Error> {
+    sqlx::query("SELECT failures, last_failure, locked_until FROM throttle WHERE throttle_key = $1")
+        .bind(key)
+        .fetch_optional(executor)
+        .await
+        .map_err(Error::from_sqlx)?
+        .map(|row| throttle_state(&row))
+        .transpose()
 }
 
 fn user_record(row: &PgRow) -> Result<UserRecord, Error> {
