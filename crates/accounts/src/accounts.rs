@@ -394,7 +394,7 @@ impl Accounts {
     /// # Errors
     ///
     /// As [`authenticate`](Accounts::authenticate), and [`Error::Throttled`] with
-    /// [`Limit::Change`] while the identity's changes wait.
+    /// [`Limit::Change`](crate::Limit::Change) while the identity's changes wait.
     pub async fn authenticate_for_change(
         &self,
         credential: Credential<'_>,
