@@ -658,8 +658,8 @@ impl Accounts {
             }
             return Err(Error::Unauthorized);
         };
-        let key = ChangeKey::password(user.id);
         let waits = if change_wait {
+            let key = ChangeKey::password(user.id);
             attempt.succeeded_then_change_wait(&key).await
         } else {
             attempt.succeeded().await

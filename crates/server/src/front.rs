@@ -114,32 +114,38 @@ pub(crate) async fn guard<B: MessageBody>(
     let response = match req.app_data::<RequestTimeout>() {
         None => next.call(req).await?,
         Some(&RequestTimeout(limit)) => {
-            let mut call = std::pin::pin!(next.call(req));
-            // Most answers are ready at the first poll (a refusal, a page, a description):
-            // they need no timer, whose arming and disarming were a few percent of a cheap
-            // refusal (issue 17). The deadline counts from the request's start either way.
-            let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
-            match first {
-                Poll::Ready(response) => response?,
-                Poll::Pending => {
-                    let deadline = tokio::time::Instant::from_std(observed.started()) + limit;
-                    match tokio::time::timeout_at(deadline, call).await {
-                        Ok(response) => response?,
-                        Err(_) => {
-                            metrics::counter!("agentgate_requests_timed_out_total").increment(1);
-                            tracing::warn!(
-                                request_id = %observed.id(),
-                                timeout_s = limit.as_secs_f64(),
-                                "request timed out"
-                            );
-                            return Err(TimedOut.into());
-                        }
-                    }
+            let deadline = tokio::time::Instant::from_std(observed.started()) + limit;
+            match by(deadline, next.call(req)).await {
+                Ok(response) => response?,
+                Err(_) => {
+                    metrics::counter!("agentgate_requests_timed_out_total").increment(1);
+                    tracing::warn!(
+                        request_id = %observed.id(),
+                        timeout_s = limit.as_secs_f64(),
+                        "request timed out"
+                    );
+                    return Err(TimedOut.into());
                 }
             }
         }
     };
     Ok(observed.finish(response).map_into_left_body())
+}
+
+/// `call`'s output, unless `deadline` passes first. Most answers are ready at the first poll
+/// (a refusal, a page, a description): they need no timer, whose arming and disarming were
+/// a few percent of a cheap refusal (issue 17); only the others get one.
+async fn by<F: Future>(
+    deadline: tokio::time::Instant,
+    call: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut call = std::pin::pin!(call);
+    if let Poll::Ready(output) =
+        std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await
+    {
+        return Ok(output);
+    }
+    tokio::time::timeout_at(deadline, call).await
 }
 
 /// The refusal of a request that must not reach the routes, if it is one.
