@@ -36,6 +36,7 @@ on_both_backends!(
     instances_share_throttle_and_secret,
     a_change_revokes_every_other_credential_but_the_callers,
     concurrent_changes_with_the_same_old_password_give_one_success,
+    a_change_that_lost_its_race_changes_nothing,
     a_full_hashing_queue_is_busy_and_changes_nothing,
     basic_identity_verifies_the_old_password_once,
     hashes_are_standard_phc_strings,
@@ -822,6 +823,54 @@ async fn concurrent_changes_with_the_same_old_password_give_one_success(db: Arc<
         assert!(!password_works(&accounts, "alice", &old).await);
         old = winner;
     }
+}
+
+/// A change whose old password was right when it was checked but no longer is when its
+/// transaction runs (another change came first) writes nothing of a change: the credentials
+/// made since stay, no `changed` event is recorded, the winner's password stays.
+async fn a_change_that_lost_its_race_changes_nothing(db: Arc<Db>) {
+    let accounts = with_alice(&db, cheap()).await;
+    let client = None;
+    // Both checked against the same stored hash, before either change.
+    let first = accounts
+        .authenticate(basic("alice", PASSWORD), client)
+        .await
+        .unwrap();
+    let late = accounts
+        .authenticate(basic("alice", PASSWORD), client)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .change_password(&first, PASSWORD, NEW_PASSWORD, client)
+            .await
+            .unwrap(),
+        ChangeOutcome::Changed { session: None }
+    );
+    let ticket = accounts.issue_ticket("alice", None).await.unwrap();
+    let session = accounts.login("alice", NEW_PASSWORD, client).await.unwrap();
+    assert_eq!(
+        accounts
+            .change_password(&late, PASSWORD, "a third purple elephant", client)
+            .await
+            .unwrap(),
+        ChangeOutcome::OldPasswordMismatch
+    );
+    assert!(password_works(&accounts, "alice", NEW_PASSWORD).await);
+    assert!(!password_works(&accounts, "alice", "a third purple elephant").await);
+    for kept in [
+        Credential::Ticket(&ticket),
+        Credential::Session(&session.cookie),
+    ] {
+        assert!(
+            accounts.authenticate(kept, client).await.is_ok(),
+            "{kept:?}"
+        );
+    }
+    let events = db
+        .strings("SELECT outcome FROM audit_events WHERE action = 'change-password' ORDER BY id")
+        .await;
+    assert_eq!(events, ["changed", "lost-race"]);
 }
 
 async fn a_full_hashing_queue_is_busy_and_changes_nothing(db: Arc<Db>) {

@@ -563,51 +563,43 @@ impl Store for SqliteStore {
 
     async fn change_password(&self, change: &PasswordChange<'_>) -> Result<bool, Error> {
         let mut conn = self.conn().await?;
-        // Two commands to the connection's thread, BEGIN with the swap and COMMIT with the
-        // rest, since each command is a round trip, which on a busy machine costs more than
-        // the statements (docs/PERFORMANCE.md). RETURNING counts the swap: after BEGIN,
-        // `rows_affected` would add the count of the connection's previous write.
-        conn.set_in_transaction(true);
-        let swapped = sqlx::query(
-            "BEGIN IMMEDIATE; \
+        // One command to the connection's thread, BEGIN to COMMIT, since each command is a
+        // round trip, which on a busy machine costs more than the statements
+        // (docs/PERFORMANCE.md). The swap comes first; every later statement holds only if
+        // it happened, which the user's row tells: it has the new hash, whose salt is new. A
+        // lost race so commits nothing. RETURNING counts the swap: after BEGIN,
+        // `rows_affected` would add the count of the connection's previous write. `$12` is
+        // NULL unless the kept credential gets a new digest.
+        const SWAP: &str = "BEGIN IMMEDIATE; \
              UPDATE users SET hash = $1, changed_at = $2 \
-             WHERE id = $3 AND hash = $4 AND disabled = FALSE RETURNING id",
-        )
-        .bind(change.new_hash)
-        .bind(to_millis(change.audit.at))
-        .bind(change.user_id)
-        .bind(change.expected_hash)
-        .fetch_all(&mut *conn)
-        .await;
-        match swapped {
-            Ok(rows) if rows.len() == 1 => {}
-            Ok(_) => {
-                rollback(&mut conn).await.map_err(Error::from_sqlx)?;
-                return Ok(false);
-            }
-            Err(e) => return Err(roll_back(&mut conn, e).await),
-        }
-        // `$9` is NULL unless the kept credential gets a new digest.
-        let rest = sqlx::query(
-            "INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
-             VALUES ($1, $2, $3, $4, $5, $6); \
-             DELETE FROM credentials WHERE user_id = $7 AND id <> $8; \
-             UPDATE credentials SET digest = $9 WHERE id = $8 AND $9 IS NOT NULL; \
-             DELETE FROM throttle WHERE throttle_key = $10; \
-             COMMIT",
-        );
-        let done = bind_audit(rest, &change.audit)
+             WHERE id = $3 AND hash = $4 AND disabled = FALSE RETURNING id; \
+             INSERT INTO audit_events (at, user_id, username, action, outcome, client_address) \
+             SELECT $5, $6, $7, $8, $9, $10 \
+             WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 AND hash = $1); \
+             DELETE FROM credentials WHERE user_id = $3 AND id <> $11 \
+             AND EXISTS (SELECT 1 FROM users WHERE id = $3 AND hash = $1); \
+             UPDATE credentials SET digest = $12 WHERE id = $11 AND $12 IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM users WHERE id = $3 AND hash = $1); \
+             DELETE FROM throttle WHERE throttle_key = $13 \
+             AND EXISTS (SELECT 1 FROM users WHERE id = $3 AND hash = $1); \
+             COMMIT";
+        let query = sqlx::query(SWAP)
+            .bind(change.new_hash)
+            .bind(to_millis(change.audit.at))
             .bind(change.user_id)
+            .bind(change.expected_hash);
+        let query = bind_audit(query, &change.audit)
             .bind(change.keep_credential.unwrap_or(-1))
             .bind(change.keep_credential.and(change.renew_digest))
-            .bind(change.throttle_key)
-            .execute(&mut *conn)
-            .await;
-        if let Err(e) = done {
-            return Err(roll_back(&mut conn, e).await);
-        }
+            .bind(change.throttle_key);
+        // A statement failing leaves the transaction open, which is rolled back.
+        conn.set_in_transaction(true);
+        let swapped = match query.fetch_all(&mut *conn).await {
+            Ok(rows) => rows.len() == 1,
+            Err(e) => return Err(roll_back(&mut conn, e).await),
+        };
         conn.set_in_transaction(false);
-        Ok(true)
+        Ok(swapped)
     }
 
     async fn audit(&self, event: &AuditEvent<'_>) -> Result<(), Error> {
