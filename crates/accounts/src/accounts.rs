@@ -123,6 +123,10 @@ pub(crate) struct Verified {
     pub(crate) hash: String,
     /// The NFKC form of the password.
     pub(crate) password: String,
+    /// Whether the change throttle's wait was read with the check (SPEC §4's 429, by
+    /// [`authenticate_for_change`](Accounts::authenticate_for_change)): the request's change
+    /// does not read it again.
+    pub(crate) change_wait_read: bool,
 }
 
 impl Identity {
@@ -418,7 +422,10 @@ impl Accounts {
     ///    password. Other credentials of the user have counts of their own, so a stolen
     ///    ticket cannot make the owner wait. When `identity` came from a password check with
     ///    this very old password, nothing is compared and no place is taken (the check was
-    ///    counted under the guessing limits); the wait still holds.
+    ///    counted under the guessing limits); the wait still holds, read here unless
+    ///    [`authenticate_for_change`](Accounts::authenticate_for_change) read it with that
+    ///    check: an identity it gave is for the one change of its request, whose 429 it
+    ///    decided before the body was read.
     /// 2. The old password (NFKC) is verified, unless `identity` came from a password check
     ///    with this very password ("verify once, not twice"). A wrong one is
     ///    [`ChangeOutcome::OldPasswordMismatch`] and keeps its place: by default the fifth
@@ -454,6 +461,7 @@ impl Accounts {
             .as_ref()
             .filter(|verified| constant_time_eq(&verified.password, &old));
         let begun = match verified {
+            Some(verified) if verified.change_wait_read => Ok(self.no_places()),
             Some(_) => self.begin_verified_change(&key).await,
             None => self.begin_change(&key).await,
         };
@@ -680,7 +688,11 @@ impl Accounts {
             username: user.username,
             via: Via::Password,
             credential_id: None,
-            verified: Some(Verified { hash, password }),
+            verified: Some(Verified {
+                hash,
+                password,
+                change_wait_read: change_wait,
+            }),
         })
     }
 
@@ -790,6 +802,7 @@ mod tests {
             verified: Some(Verified {
                 hash: "$argon2id$secret-hash".into(),
                 password: "hunter22".into(),
+                change_wait_read: false,
             }),
         };
         let shown = format!("{identity:?}");

@@ -480,10 +480,15 @@ impl Accounts {
     /// store's errors.
     pub(crate) async fn begin_verified_change(&self, key: &ChangeKey) -> Result<Attempt, Error> {
         self.change_wait(key).await?;
-        Ok(Attempt {
+        Ok(self.no_places())
+    }
+
+    /// An attempt that holds no place: a change whose wait was read with its password check.
+    pub(crate) fn no_places(&self) -> Attempt {
+        Attempt {
             accounts: self.clone(),
             places: Vec::new(),
-        })
+        }
     }
 
     /// Whether a change under `key` would have to wait now, without taking a place: for the

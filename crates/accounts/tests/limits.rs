@@ -21,6 +21,7 @@ on_both_backends!(
     parallel_wrong_old_passwords_get_no_more_tries_than_serial_ones,
     a_stolen_credential_cannot_make_the_owner_wait,
     a_basic_change_waits_after_its_password_check_and_nothing_else_does,
+    a_basic_change_reads_its_wait_once,
     password_guessing_per_user_stops_at_the_limit_and_waits,
     parallel_password_guesses_get_no_more_tries_than_serial_ones,
     checks_from_a_failing_address_are_spaced_and_refused_past_the_horizon,
@@ -143,6 +144,49 @@ async fn a_basic_change_waits_after_its_password_check_and_nothing_else_does(db:
         .unwrap();
     assert_eq!(by_ticket.via, Via::Ticket);
     assert!(password_works(&accounts, "alice", PASSWORD).await);
+}
+
+/// The wait a `Basic` change reads with its password check decides its 429 (SPEC §4, before
+/// the body); the change itself does not read it again: a wait that began in between (here,
+/// other requests' wrong old passwords) is the next request's. An identity from
+/// `authenticate` reads it as its change begins.
+async fn a_basic_change_reads_its_wait_once(db: Arc<Db>) {
+    let accounts = with_alice(&db, cheap()).await;
+    let checked_before = accounts
+        .authenticate_for_change(basic("alice", PASSWORD), None)
+        .await
+        .unwrap();
+    let unchecked = accounts
+        .authenticate(basic("alice", PASSWORD), None)
+        .await
+        .unwrap();
+    for n in 0..5 {
+        let outcome = accounts
+            .change_password(&unchecked, &format!("guess {n}"), NEW_PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(outcome, ChangeOutcome::OldPasswordMismatch);
+    }
+    let waits = accounts
+        .change_password(&unchecked, PASSWORD, NEW_PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(waits, ChangeOutcome::Throttled { .. }),
+        "{waits:?}"
+    );
+    let changed = accounts
+        .change_password(&checked_before, PASSWORD, NEW_PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(changed, ChangeOutcome::Changed { session: None });
+    // The change cleared the count.
+    assert!(
+        accounts
+            .authenticate_for_change(basic("alice", NEW_PASSWORD), None)
+            .await
+            .is_ok()
+    );
 }
 
 async fn a_stolen_credential_cannot_make_the_owner_wait(db: Arc<Db>) {
