@@ -14,6 +14,7 @@ use sqlx::sqlite::{
     Sqlite, SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
     SqliteSynchronous,
 };
+use tokio::sync::Semaphore;
 
 use self::connections::{Connections, Lease};
 
@@ -81,12 +82,15 @@ impl SqliteStore {
             config.max_connections.clamp(1, 5) as usize
         };
         let timeout = config.acquire_timeout;
-        let connections = Arc::new(Connections::open(options.clone(), max, timeout).await?);
+        // One file, one writer at a time: the counts' connections write to it too.
+        let turns = Arc::new(Semaphore::new(1));
+        let connections =
+            Arc::new(Connections::open(options.clone(), max, timeout, Arc::clone(&turns)).await?);
         let counts = if in_memory || !config.durable_commits {
             Arc::clone(&connections)
         } else {
             let options = options.synchronous(SqliteSynchronous::Normal);
-            Arc::new(Connections::open(options, max, timeout).await?)
+            Arc::new(Connections::open(options, max, timeout, turns).await?)
         };
         Ok(SqliteStore {
             connections,
@@ -99,9 +103,15 @@ impl SqliteStore {
         self.connections.acquire().await
     }
 
-    /// A connection whose commits are not flushed one by one, for the throttle counts.
-    async fn counts_conn(&self) -> Result<Lease<'_>, Error> {
-        self.counts.acquire().await
+    /// A connection of the store's, to write, in this process's writers' turn.
+    async fn write_conn(&self) -> Result<Lease<'_>, Error> {
+        self.connections.acquire_to_write().await
+    }
+
+    /// A connection whose commits are not flushed one by one, for the throttle counts, in
+    /// this process's writers' turn.
+    async fn counts_write_conn(&self) -> Result<Lease<'_>, Error> {
+        self.counts.acquire_to_write().await
     }
 
     /// A database made before `sqlx::migrate!` recorded its first migration in
@@ -212,7 +222,7 @@ impl Store for SqliteStore {
         .bind(user.username_key)
         .bind(user.hash)
         .bind(to_millis(user.at))
-        .fetch_one(&mut *self.conn().await?)
+        .fetch_one(&mut *self.write_conn().await?)
         .await
         .map_err(|e| match e.as_database_error() {
             Some(db) if db.is_unique_violation() => Error::UserExists,
@@ -271,14 +281,14 @@ impl Store for SqliteStore {
         let done = sqlx::query("UPDATE users SET disabled = $2 WHERE username_key = $1")
             .bind(username_key)
             .bind(disabled)
-            .execute(&mut *self.conn().await?)
+            .execute(&mut *self.write_conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn remove_user(&self, username_key: &str) -> Result<bool, Error> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let id: Option<i64> =
             sqlx::query_scalar("DELETE FROM users WHERE username_key = $1 RETURNING id")
@@ -305,7 +315,7 @@ impl Store for SqliteStore {
     }
 
     async fn reset_password(&self, reset: &PasswordReset<'_>) -> Result<bool, Error> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE users SET hash = $1, changed_at = $2 WHERE username_key = $3 RETURNING id",
@@ -349,7 +359,7 @@ impl Store for SqliteStore {
             .bind(new_hash)
             .bind(user_id)
             .bind(expected_hash)
-            .execute(&mut *self.conn().await?)
+            .execute(&mut *self.write_conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() == 1)
@@ -357,7 +367,7 @@ impl Store for SqliteStore {
 
     async fn insert_credential(&self, credential: &NewCredential<'_>) -> Result<(), Error> {
         let created_at = to_millis(credential.created_at);
-        let mut conn = self.conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut tx = conn.begin().await.map_err(Error::from_sqlx)?;
         sqlx::query(
             "INSERT INTO credentials (user_id, kind, digest, created_at, expires_at) \
@@ -408,7 +418,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM credentials WHERE digest = $1 AND kind = $2")
             .bind(digest)
             .bind(kind.as_str())
-            .execute(&mut *self.conn().await?)
+            .execute(&mut *self.write_conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(done.rows_affected() > 0)
@@ -435,7 +445,7 @@ impl Store for SqliteStore {
     where
         F: FnOnce(&[ThrottleState]) -> Option<Vec<ThrottleState>> + Send,
     {
-        let mut conn = self.counts_conn().await?;
+        let mut conn = self.counts_write_conn().await?;
         // BEGIN rides with the first statement and COMMIT with the last: two commands to the
         // connection's thread, not four (each a round trip, docs/PERFORMANCE.md). The first
         // statement is a write, which takes the lock until commit: concurrent updates queue
@@ -508,7 +518,7 @@ impl Store for SqliteStore {
         give_back: &[&str],
         read: Option<&str>,
     ) -> Result<Option<ThrottleState>, Error> {
-        let mut conn = self.counts_conn().await?;
+        let mut conn = self.counts_write_conn().await?;
         let list = |from: usize, n: usize| {
             (from..from + n)
                 .map(|i| format!("${i}"))
@@ -555,14 +565,14 @@ impl Store for SqliteStore {
     async fn purge_throttle(&self, horizon: SystemTime) -> Result<(), Error> {
         sqlx::query("DELETE FROM throttle WHERE last_failure < $1 AND locked_until < $1")
             .bind(to_millis(horizon))
-            .execute(&mut *self.counts_conn().await?)
+            .execute(&mut *self.counts_write_conn().await?)
             .await
             .map_err(Error::from_sqlx)?;
         Ok(())
     }
 
     async fn change_password(&self, change: &PasswordChange<'_>) -> Result<bool, Error> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.write_conn().await?;
         // One command to the connection's thread, BEGIN to COMMIT, since each command is a
         // round trip, which on a busy machine costs more than the statements
         // (docs/PERFORMANCE.md). The swap comes first; every later statement holds only if
@@ -603,7 +613,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit(&self, event: &AuditEvent<'_>) -> Result<(), Error> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.write_conn().await?;
         insert_audit(&mut conn, event).await
     }
 }
@@ -720,7 +730,7 @@ mod tests {
             .unwrap();
         assert_eq!(synchronous(durable.conn().await.unwrap()).await, full);
         assert_eq!(
-            synchronous(durable.counts_conn().await.unwrap()).await,
+            synchronous(durable.counts_write_conn().await.unwrap()).await,
             normal
         );
 
