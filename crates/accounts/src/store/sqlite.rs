@@ -30,8 +30,10 @@ use crate::{Config, Error, UserSummary};
 ///
 /// A file is created with its schema on first use, in WAL mode with `synchronous=FULL`, so a
 /// committed change survives a power cut (`synchronous=NORMAL` when
-/// [`Config::durable_commits`] is off). Writers queue on the database lock for up to the
-/// busy timeout, then fail with [`Error::Unavailable`].
+/// [`Config::durable_commits`] is off). Writers of this process take turns in it, waiting
+/// up to the acquire timeout; writers of other processes on the same file queue on the
+/// database lock for up to the busy timeout; either wait past its limit fails with
+/// [`Error::Unavailable`].
 ///
 /// The throttle counts are written on connections of their own with `synchronous=NORMAL`:
 /// their commits are atomic and isolated like every other, but not flushed one by one. The
