@@ -449,25 +449,26 @@ impl Store for PgStore {
             .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await
             .map_err(Error::from_sqlx)?;
-        if !clear.is_empty() {
-            sqlx::query(
+        let writes = [
+            (
+                clear,
                 "UPDATE throttle SET failures = 0, last_failure = 0, locked_until = 0 \
                  WHERE throttle_key = ANY($1)",
-            )
-            .bind(clear)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::from_sqlx)?;
-        }
-        if !give_back.is_empty() {
-            sqlx::query(
+            ),
+            (
+                give_back,
                 "UPDATE throttle SET failures = GREATEST(failures - 1, 0) \
                  WHERE throttle_key = ANY($1)",
-            )
-            .bind(give_back)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::from_sqlx)?;
+            ),
+        ];
+        for (keys, sql) in writes {
+            if !keys.is_empty() {
+                sqlx::query(sql)
+                    .bind(keys)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Error::from_sqlx)?;
+            }
         }
         let state = match read {
             Some(key) => find_throttle(&mut *tx, key).await?,

@@ -18,14 +18,12 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::ConnectOptions as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use std::sync::Arc;
-
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::Error;
 
@@ -67,20 +65,17 @@ impl Connections {
     ///
     /// As [`acquire`](Connections::acquire), the wait for the turn counted in the timeout.
     pub(crate) async fn acquire_to_write(&self) -> Result<Lease<'_>, Error> {
-        let started = tokio::time::Instant::now();
-        let turn = tokio::time::timeout(
-            self.acquire_timeout,
-            Arc::clone(&self.write_turns).acquire_owned(),
-        )
-        .await;
-        let Ok(Ok(turn)) = turn else {
-            return Err(Error::from_sqlx(sqlx::Error::PoolTimedOut));
-        };
-        let mut lease = self
-            .lease(self.acquire_timeout.saturating_sub(started.elapsed()))
-            .await?;
-        lease.turn = Some(turn);
-        Ok(lease)
+        self.within_timeout(async {
+            let turn = self
+                .write_turns
+                .acquire()
+                .await
+                .map_err(|_| sqlx::Error::PoolClosed)?;
+            let mut lease = self.lease().await?;
+            lease.turn = Some(turn);
+            Ok(lease)
+        })
+        .await
     }
 
     /// A connection for the caller alone until the [`Lease`] is dropped.
@@ -90,30 +85,35 @@ impl Connections {
     /// [`Error::Unavailable`] when none is free within the acquire timeout, or a new one
     /// cannot be opened.
     pub(crate) async fn acquire(&self) -> Result<Lease<'_>, Error> {
-        self.lease(self.acquire_timeout).await
+        self.within_timeout(self.lease()).await
     }
 
-    async fn lease(&self, timeout: Duration) -> Result<Lease<'_>, Error> {
-        let lease = async {
-            let permit = self
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| sqlx::Error::PoolClosed)?;
-            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            let connection = match idle {
-                Some(connection) => connection,
-                None => self.options.connect().await?,
-            };
-            Ok::<_, sqlx::Error>(Lease {
-                connection: Some(connection),
-                connections: self,
-                in_transaction: false,
-                _permit: permit,
-                turn: None,
-            })
+    async fn lease(&self) -> Result<Lease<'_>, sqlx::Error> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.options.connect().await?,
         };
-        match tokio::time::timeout(timeout, lease).await {
+        Ok(Lease {
+            connection: Some(connection),
+            connections: self,
+            in_transaction: false,
+            _permit: permit,
+            turn: None,
+        })
+    }
+
+    /// `lease`, or [`Error::Unavailable`] when it takes longer than the acquire timeout.
+    async fn within_timeout<'a>(
+        &self,
+        lease: impl Future<Output = Result<Lease<'a>, sqlx::Error>>,
+    ) -> Result<Lease<'a>, Error> {
+        match tokio::time::timeout(self.acquire_timeout, lease).await {
             Ok(lease) => lease.map_err(Error::from_sqlx),
             Err(_) => Err(Error::from_sqlx(sqlx::Error::PoolTimedOut)),
         }
@@ -137,7 +137,7 @@ pub(crate) struct Lease<'a> {
     _permit: SemaphorePermit<'a>,
     /// The turn to write, for a lease from [`Connections::acquire_to_write`]; given up after
     /// the connection is back (fields drop after [`Drop::drop`]).
-    turn: Option<OwnedSemaphorePermit>,
+    turn: Option<SemaphorePermit<'a>>,
 }
 
 impl Lease<'_> {
