@@ -13,18 +13,22 @@ end
 
 local function pw(n) return "Vq7!" .. user .. "-mauve-otter-" .. n end
 
+-- Three bytes to four characters with arithmetic: wrk shares the cores with the server, so
+-- what this script costs a request is counted against the changes (the bit-string version
+-- before this one cost wrk about 0.2 ms a change, 1% of the cores).
+local alphabet = {}
+for i = 1, 64 do
+  alphabet[i - 1] = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"):sub(i, i)
+end
 local function base64(s)
-  local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-  return ((s:gsub(".", function(x)
-    local r, b = "", x:byte()
-    for i = 8, 1, -1 do r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0") end
-    return r
-  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
-    if #x < 6 then return "" end
-    local c = 0
-    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
-    return chars:sub(c + 1, c + 1)
-  end) .. ({ "", "==", "=" })[#s % 3 + 1])
+  local out, n = {}, #s
+  for i = 1, n, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local v = a * 65536 + (b or 0) * 256 + (c or 0)
+    out[#out + 1] = alphabet[math.floor(v / 262144)] .. alphabet[math.floor(v / 4096) % 64] ..
+      (b and alphabet[math.floor(v / 64) % 64] or "=") .. (c and alphabet[v % 64] or "=")
+  end
+  return table.concat(out)
 end
 
 local function form(s)
