@@ -6,8 +6,9 @@
 # 8 users on a fresh SQLite file change their passwords for SECONDS (default 15) with
 # change.lua (wrk -t8 -c8, FORMAT json, xml or form); prints changes/s and, per change, the
 # CPU milliseconds and context switches of each thread group of the server (hashing, SQLite,
-# HTTP workers), from /proc before and after, and wrk's own CPU. Run two builds one after
-# the other, twice or more: the machine drifts, only neighbours compare.
+# HTTP workers), from /proc before and after, wrk's own CPU, and every core's busy time
+# (/proc/stat). Run two builds one after the other, twice or more: the machine drifts, only
+# neighbours compare.
 set -euo pipefail
 bin=$1
 seconds=${2:-15}
@@ -35,10 +36,12 @@ snapshot() { # one line per thread: name, utime+stime (ticks), context switches
   done
 }
 snapshot >"$work/before"
+head -n1 /proc/stat >"$work/stat_before"
 /usr/bin/time -f "%U %S" -o "$work/wrk_cpu" \
   wrk -t8 -c8 -d"${seconds}s" --timeout 30s -s "$BENCH_LUA/change.lua" \
   "http://127.0.0.1:$port/api/v1/Agents/User/ChangeOwnPassword" -- u "$format" >"$work/wrk.txt" 2>&1
 snapshot >"$work/after"
+head -n1 /proc/stat >"$work/stat_after"
 python3 - "$work" "$seconds" "$(getconf CLK_TCK)" <<'PY'
 import collections, json, sys
 work, seconds, tick = sys.argv[1], int(sys.argv[2]), 1000 / int(sys.argv[3])
@@ -63,5 +66,12 @@ for g in ("hashing", "sqlite", "workers", "other"):
     switches = (after[g][1] - before[g][1]) / changes
     parts.append(f"{g} {cpu:.2f} ms {switches:.1f} cs")
 parts.append(f"wrk {(user + system) * 1000 / changes:.2f} ms")
+# Every core's busy time (not idle or iowait), whoever spent it: the server, wrk, and what
+# they make the kernel do elsewhere (the file system's journal thread, say).
+def busy(path):
+    fields = [int(f) for f in open(path).read().split()[1:9]]
+    return sum(fields) - fields[3] - fields[4]
+machine = (busy(f"{work}/stat_after") - busy(f"{work}/stat_before")) * tick / changes
+parts.append(f"machine {machine:.2f} ms")
 print("  ".join(parts))
 PY
