@@ -29,11 +29,25 @@ def per_round(name):
     return [runs[f"{name}_r{r}"] for r in rounds]
 
 
-def typical(name):
-    """The run of a per-round case whose rate is the median (the lower one of an even count)."""
+def numbered(prefix, names):
+    """The names PREFIX1, PREFIX2, ... among NAMES, in the order they ran."""
+    return sorted((n for n in names if n.startswith(prefix)), key=lambda n: int(n[len(prefix):]))
+
+
+def series(name):
+    """Every run of a case: the floor's baseline runs, a per-round case's rounds, or the one."""
+    if name == "floor":
+        return floor_runs
     if name in runs:
-        return runs[name]
-    ordered = sorted(per_round(name), key=lambda w: w["expected_rps"])
+        return [runs[name]]
+    if f"{name}_r{rounds[0]}" in runs:
+        return per_round(name)
+    return []
+
+
+def typical(name):
+    """The run of a case whose rate is the median (the lower one of an even count)."""
+    ordered = sorted(series(name), key=lambda w: w["expected_rps"])
     return ordered[(len(ordered) - 1) // 2]
 
 
@@ -44,14 +58,12 @@ def engine_label(c):
 
 # Baselines, each run between two measured phases: a measured phase is compared with the
 # mean of the runs before and after it, so that a drift over the phase cancels.
-floor_runs = [runs[n] for n in sorted((n for n in runs if n.startswith("floor_b")),
-                                        key=lambda n: int(n[len("floor_b"):]))]
+floor_runs = [runs[n] for n in numbered("floor_b", runs)]
 floors = [w["expected_rps"] for w in floor_runs]
 # The ceiling is the fastest Argon2id on this CPU, whatever agentgate uses: every engine is
 # measured at the start, and the fastest of them again between the changes.
 fastest = max(ceilings, key=lambda c: c["hashes_per_second"])
-ceiling_names = sorted((n for n in case if n.startswith("ceiling_b")), key=lambda n: int(n[len("ceiling_b"):]))
-ceiling_measured = [case[n]["ceiling"] for n in ceiling_names]
+ceiling_measured = [case[n]["ceiling"] for n in numbered("ceiling_b", case)]
 ceiling_rounds = [c["hashes_per_second"] / 2 for c in ceiling_measured]  # a change is 2 hashes
 floor = median(floors)
 ceiling_changes = median(ceiling_rounds)
@@ -139,17 +151,10 @@ labels = {
 }
 w = {}
 for name, label in labels.items():
-    if name == "floor":
-        all_runs = floor_runs
-        w[name] = sorted(floor_runs, key=lambda r: r["expected_rps"])[(len(floor_runs) - 1) // 2]
-    elif name in runs:
-        all_runs = [runs[name]]
-    elif f"{name}_r{rounds[0]}" in runs:
-        all_runs = per_round(name)
-    else:
+    all_runs = series(name)
+    if not all_runs:
         continue
-    if name not in w:
-        w[name] = typical(name)
+    w[name] = typical(name)
     rates = " / ".join(f"{r['expected_rps']:.1f}" for r in all_runs)
     errors = sum(r["errors"][k] for r in all_runs for k in ("connect", "read", "write", "timeout"))
     unexpected = sum(r["unexpected"] for r in all_runs)
