@@ -45,9 +45,9 @@ def series(name):
     return []
 
 
-def typical(name):
-    """The run of a case whose rate is the median (the lower one of an even count)."""
-    ordered = sorted(series(name), key=lambda w: w["expected_rps"])
+def typical(all_runs):
+    """The run whose rate is the median (the lower one of an even count)."""
+    ordered = sorted(all_runs, key=lambda w: w["expected_rps"])
     return ordered[(len(ordered) - 1) // 2]
 
 
@@ -154,7 +154,7 @@ for name, label in labels.items():
     all_runs = series(name)
     if not all_runs:
         continue
-    w[name] = typical(name)
+    w[name] = typical(all_runs)
     rates = " / ".join(f"{r['expected_rps']:.1f}" for r in all_runs)
     errors = sum(r["errors"][k] for r in all_runs for k in ("connect", "read", "write", "timeout"))
     unexpected = sum(r["unexpected"] for r in all_runs)

@@ -212,7 +212,7 @@ struct RequestLabels {
 /// nothing, and it cost about 800 instructions a request (callgrind, issue 17). (`serve`
 /// installs the recorder before the workers start, so no handle is taken from the no-op
 /// recorder.)
-fn count_request(labels: RequestLabels, elapsed: std::time::Duration) {
+fn count_request(labels: RequestLabels, elapsed: Duration) {
     thread_local! {
         static HANDLES: std::cell::RefCell<
             foldhash::HashMap<RequestLabels, (metrics::Counter, metrics::Histogram)>,

@@ -222,7 +222,9 @@ impl Reply {
         };
         let (id, args) = err.message();
         let detail = err.detail();
-        let mut builder = HttpResponse::build(err.status_code());
+        let status = err.status_code();
+        let error_type = err.error_type();
+        let mut builder = HttpResponse::build(status);
         error_headers(&mut builder, err);
         self.api_headers(&mut builder, media);
         let encode = || {
@@ -230,8 +232,8 @@ impl Reply {
             let doc = codec::ErrorDocument {
                 message: &message,
                 message_detail: &detail,
-                error_type: err.error_type(),
-                status: err.status_code().as_u16(),
+                error_type,
+                status: status.as_u16(),
             };
             codec::encode_error(media, self.charset, &doc)
         };
@@ -241,8 +243,8 @@ impl Reply {
                 language: self.lang(),
                 media,
                 charset: self.charset,
-                error_type: err.error_type(),
-                status: err.status_code().as_u16(),
+                error_type,
+                status: status.as_u16(),
             };
             return builder.body(plain_error_body(key, encode));
         }
