@@ -12,11 +12,17 @@ use agentgate_accounts::Policy;
 use criterion::{Criterion, criterion_main};
 
 /// `scripts/bench`'s passwords (`change.lua`'s rotation), and two of other shapes.
-const PASSWORDS: [(&str, &str); 3] = [
+const PASSWORDS: [(&str, &str); 4] = [
     ("bench", "Vq7!u1-mauve-otter-13"),
     ("words", "correct horse battery staple"),
     ("short", "Tr0ub4dor&3xyz"),
+    ("longest", LONGEST),
 ];
+
+/// The longest password the default policy accepts (128 characters), with every one of
+/// zxcvbn's ambiguous l33t characters: the dearest check a client can ask for.
+const LONGEST: &str = "P4$$w0rd!|7+1@3%5{9(8<6[2-correct-h0r5e-b4tt3ry-st4pl3-1|7+!@$\
+                       -Tr0ub4d0r&3-m4uv3-0tt3r-qw3rty-dr4g0n-l3tm31n-m0nk3y-f00tb4ll-xyz";
 
 fn policy(c: &mut Criterion) {
     let mut group = c.benchmark_group("policy");
