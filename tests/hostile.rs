@@ -307,3 +307,67 @@ fn an_attribute_flood_on_sixteen_connections_keeps_healthz_fast() {
         "/healthz took {during:?} under the flood (idle: {before:?})"
     );
 }
+
+/// The longest password the default policy accepts (128 code points), made of every
+/// character zxcvbn reads as a l33t substitution: its l33t matcher tries every combination of
+/// them, each against every dictionary and every substring. zxcvbn 3.1.1 alone took 1.26 s of
+/// one core over it (release build, issue 17); the known zxcvbn denial of service (the
+/// acsploit tool's input), sent by anybody who knows a password.
+const SLOW_TO_RATE: &str = "P4$$w0rd!|7+1@3%5{9(8<6[2-correct-h0r5e-b4tt3ry-st4pl3-1|7+!@$\
+                            -Tr0ub4d0r&3-m4uv3-0tt3r-qw3rty-dr4g0n-l3tm31n-m0nk3y-f00tb4ll-xyz";
+
+#[test]
+fn a_new_password_built_to_slow_the_strength_check_keeps_the_worker_free() {
+    assert_eq!(SLOW_TO_RATE.chars().count(), 128);
+    // One HTTP worker: before the fix, the check ran on it and everything else waited.
+    let server = Arc::new(Server::start(&["--workers", "1"]));
+    server.add_user(USER, PASSWORD);
+    let probe = client();
+    let before = median((0..10).map(|_| healthz(&server, &probe)).collect());
+
+    let changing = {
+        let server = server.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let response = client()
+                .post(server.url(ENDPOINT))
+                .header("Authorization", basic(USER, PASSWORD))
+                .header("Content-Type", "application/json")
+                .body(
+                    serde_json::json!({"OldPassword": PASSWORD, "NewPassword": SLOW_TO_RATE})
+                        .to_string(),
+                )
+                .send()
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().unwrap(), started.elapsed())
+        })
+    };
+    // /healthz, one after another, for as long as the change runs.
+    let mut during = Vec::new();
+    while !changing.is_finished() {
+        during.push(healthz(&server, &probe));
+    }
+    let (status, body, took) = changing.join().unwrap();
+    assert_eq!((status, body.as_str()), (200, "true"), "the change");
+    let slowest = during.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "change {took:?}; /healthz {} times meanwhile, slowest {slowest:?} (idle median {before:?})",
+        during.len()
+    );
+    // Before the fix (a debug build): the change took 1.8 s, /healthz waited 1.6 s.
+    assert!(
+        slowest < Duration::from_millis(250),
+        "/healthz waited {slowest:?} while the strength check ran"
+    );
+    assert!(took < Duration::from_secs(3), "the change took {took:?}");
+    // The password is the user's now.
+    let response = client()
+        .post(server.url(ENDPOINT))
+        .header("Authorization", basic(USER, SLOW_TO_RATE))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({"OldPassword": SLOW_TO_RATE, "NewPassword": PASSWORD}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}

@@ -180,6 +180,23 @@ impl HashPool {
         self.run(move || hash_with(&params, &password)).await?
     }
 
+    /// Hashes an (already normalised) new password as [`hash`](HashPool::hash) does, if
+    /// `admit` lets it, on the same hashing thread: the password policy's strength check
+    /// takes up to tens of milliseconds (see [`Policy::check`](crate::Policy::check)), too
+    /// long for an async worker, whose other requests would wait for it.
+    pub(crate) async fn hash_if<E: Send + 'static>(
+        &self,
+        password: String,
+        admit: impl FnOnce(&str) -> Result<(), E> + Send + 'static,
+    ) -> Result<Result<String, E>, Error> {
+        let params = self.params;
+        self.run(move || match admit(&password) {
+            Ok(()) => hash_with(&params, &password).map(Ok),
+            Err(refused) => Ok(Err(refused)),
+        })
+        .await?
+    }
+
     /// Checks an (already normalised) password against a PHC string, in constant time.
     pub(crate) async fn verify(&self, password: String, phc: String) -> Result<bool, Error> {
         self.run(move || verify_with(&password, &phc)).await?

@@ -127,5 +127,5 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, HashParams, Policy, SpacingConfig, ThrottleConfig};
 pub use error::Error;
 pub use limits::{Attempt, ChangeKey, Limit};
-pub use policy::PolicyViolation;
+pub use policy::{PolicyViolation, STRENGTH_WINDOW};
 pub use username::{RefusedKind, UsernameProblem};

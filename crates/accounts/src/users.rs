@@ -2,7 +2,6 @@
 
 use crate::accounts::{UserSummary, username_key};
 use crate::limits::guess_key;
-use crate::policy::normalize;
 use crate::store::{AuditAction, AuditEvent, AuditOutcome, NewUser, PasswordReset, Store};
 use crate::{Accounts, Error, username};
 
@@ -20,11 +19,11 @@ impl Accounts {
     /// are compared after NFKC and lowercasing), [`Error::Busy`], and the store's errors.
     pub async fn add_user(&self, username: &str, password: &str) -> Result<(), Error> {
         username::check(username).map_err(Error::InvalidUsername)?;
-        self.policy()
-            .check(password, None, username)
-            .map_err(Error::Policy)?;
         let key = username_key(username);
-        let hash = self.inner.hasher.hash(normalize(password)).await?;
+        let hash = self
+            .hash_new_password(password, None, username)
+            .await?
+            .map_err(Error::Policy)?;
         let at = self.now();
         let new = NewUser {
             username,
@@ -56,10 +55,10 @@ impl Accounts {
     pub async fn set_password(&self, username: &str, password: &str) -> Result<(), Error> {
         let key = username_key(username);
         let user = with_store!(self, s => s.user_by_key(&key).await)?.ok_or(Error::UnknownUser)?;
-        self.policy()
-            .check(password, None, &user.username)
+        let hash = self
+            .hash_new_password(password, None, &user.username)
+            .await?
             .map_err(Error::Policy)?;
-        let hash = self.inner.hasher.hash(normalize(password)).await?;
         let reset = PasswordReset {
             username_key: &key,
             new_hash: &hash,
