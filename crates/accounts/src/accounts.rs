@@ -434,7 +434,8 @@ impl Accounts {
     /// 3. The policy: length, unchanged, strength ([`ChangeOutcome::Refused`]; the place is
     ///    given back, the old password was right).
     /// 4. The new password is hashed with the configured cost, so a hash with weaker
-    ///    parameters is upgraded.
+    ///    parameters is upgraded. Steps 3 and 4 are one job of the hashing threads: the
+    ///    strength check can take tens of milliseconds, which no async worker waits for.
     /// 5. One transaction: the new hash replaces the verified one only if that is still
     ///    stored (else a concurrent change won: `OldPasswordMismatch`, the place given
     ///    back), every other ticket, token and session of the user is revoked (`identity`'s
