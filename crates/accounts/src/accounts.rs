@@ -698,22 +698,23 @@ impl Accounts {
 
     /// A new password checked against the policy and, if it passes, hashed at the configured
     /// cost: both in one job of the hashing threads, where the strength check's tens of
-    /// milliseconds at worst hold up no other request (see [`Policy::check`]).
+    /// milliseconds at worst hold up no other request (see [`Policy::check`]). `old` is in
+    /// NFKC already; the new password is normalised here, once, for both.
     ///
     /// [`Policy::check`]: crate::Policy::check
     pub(crate) async fn hash_new_password(
         &self,
         new_password: &str,
-        old_password: Option<&str>,
+        old: Option<&str>,
         username: &str,
     ) -> Result<Result<String, PolicyViolation>, Error> {
         let policy = self.policy().clone();
-        let old = old_password.map(str::to_owned);
+        let old = old.map(str::to_owned);
         let username = username.to_owned();
         self.inner
             .hasher
             .hash_if(normalize(new_password), move |new| {
-                policy.check(new, old.as_deref(), &username)
+                policy.check_normalized(new, old.as_deref(), &username)
             })
             .await
     }

@@ -94,7 +94,18 @@ impl Policy {
         old: Option<&str>,
         username: &str,
     ) -> Result<(), PolicyViolation> {
-        let new = normalize(new);
+        let old = old.map(normalize);
+        self.check_normalized(&normalize(new), old.as_deref(), username)
+    }
+
+    /// [`check`](Policy::check) of a `new` and `old` password already in NFKC, as the
+    /// hashing threads get them.
+    pub(crate) fn check_normalized(
+        &self,
+        new: &str,
+        old: Option<&str>,
+        username: &str,
+    ) -> Result<(), PolicyViolation> {
         let length = new.chars().count();
         if length < self.min_length {
             return Err(PolicyViolation::TooShort {
@@ -106,14 +117,14 @@ impl Policy {
                 max: self.max_length,
             });
         }
-        if old.is_some_and(|old| normalize(old) == new) {
+        if old == Some(new) {
             return Err(PolicyViolation::Unchanged);
         }
         if self.min_score > 0 {
             let user = normalize(username);
             let rated = match new.char_indices().nth(STRENGTH_WINDOW) {
                 Some((end, _)) => &new[..end],
-                None => &new[..],
+                None => new,
             };
             let score = u8::from(zxcvbn::zxcvbn(rated, &[&user, username]).score());
             if score < self.min_score {
