@@ -104,44 +104,60 @@ impl Matcher for DictionaryMatch {
         let password_lower_string = password.to_lowercase();
         let password_lower = CharIndexableStr::from(password_lower_string.as_str());
 
-        let do_trials = move |matches: &mut Vec<Match>,
-                              password: &str,
-                              dictionary_name: DictionaryType,
-                              ranked_dict: &HashMap<&str, usize>| {
-            let len = password.chars().count();
-            for i in 0..len {
-                for j in i..len {
-                    let word = password_lower.char_index(i..j + 1);
-                    if let Some(rank) = ranked_dict.get(word).cloned() {
-                        let pattern = MatchPattern::Dictionary(DictionaryPattern {
-                            matched_word: word.to_string(),
-                            rank,
-                            dictionary_name,
-                            ..DictionaryPattern::default()
-                        });
-                        matches.push(Match {
-                            pattern,
-                            i,
-                            j,
-                            token: password.chars().take(j + 1).skip(i).collect(),
-                            ..Match::default()
-                        });
-                    }
-                }
-            }
+        let len = password.chars().count();
+        let push = |matches: &mut Vec<Match>,
+                    i: usize,
+                    j: usize,
+                    word: &str,
+                    dictionary_name: DictionaryType,
+                    rank: usize| {
+            let pattern = MatchPattern::Dictionary(DictionaryPattern {
+                matched_word: word.to_string(),
+                rank,
+                dictionary_name,
+                ..DictionaryPattern::default()
+            });
+            matches.push(Match {
+                pattern,
+                i,
+                j,
+                token: password.chars().take(j + 1).skip(i).collect(),
+                ..Match::default()
+            });
         };
 
         let mut matches = Vec::new();
 
-        for (dictionary_name, ranked_dict) in super::frequency_lists::RANKED_DICTIONARIES.iter() {
-            do_trials(&mut matches, password, *dictionary_name, ranked_dict);
+        // agentgate's patch (PATCHED.md): one lookup a substring in the six dictionaries
+        // merged, where upstream made one in each, and none for a substring longer than
+        // every word it could be (j - i + 1 code points: lowercasing never shortens).
+        let ranked_words = &*super::frequency_lists::RANKED_WORDS;
+        let longest_word = *super::frequency_lists::LONGEST_WORD;
+        for i in 0..len {
+            for j in i..len.min(i + longest_word) {
+                let word = password_lower.char_index(i..j + 1);
+                if let Some(ranks) = ranked_words.get(word) {
+                    for (dictionary_name, &rank) in
+                        super::frequency_lists::DICTIONARIES.iter().zip(ranks)
+                    {
+                        if rank != 0 {
+                            push(&mut matches, i, j, word, *dictionary_name, rank as usize);
+                        }
+                    }
+                }
+            }
         }
-        do_trials(
-            &mut matches,
-            password,
-            DictionaryType::UserInputs,
-            &user_inputs.iter().map(|(x, &i)| (x.as_str(), i)).collect(),
-        );
+        let longest_input = user_inputs.keys().map(|k| k.chars().count()).max();
+        if let Some(longest_input) = longest_input {
+            for i in 0..len {
+                for j in i..len.min(i + longest_input) {
+                    let word = password_lower.char_index(i..j + 1);
+                    if let Some(&rank) = user_inputs.get(word) {
+                        push(&mut matches, i, j, word, DictionaryType::UserInputs, rank);
+                    }
+                }
+            }
+        }
 
         matches
     }
