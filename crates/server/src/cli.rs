@@ -15,6 +15,7 @@ mod cidr;
 mod commands;
 mod config;
 mod logline;
+pub(crate) mod logwriter;
 mod store;
 mod tls;
 mod values;

@@ -24,12 +24,12 @@ pub(crate) struct Outcome(pub(crate) &'static str);
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// Log lines the writer thread had no room for (see `init_logging` in `cli/commands/serve.rs`).
-static DROPPED_LOG_LINES: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+static DROPPED_LOG_LINES: std::sync::OnceLock<crate::cli::logwriter::LogQueue> =
     std::sync::OnceLock::new();
 
 /// Exports, at each scrape, how many log lines were dropped by this writer.
-pub(crate) fn count_dropped_log_lines(counter: tracing_appender::non_blocking::ErrorCounter) {
-    let _ = DROPPED_LOG_LINES.set(counter);
+pub(crate) fn count_dropped_log_lines(queue: crate::cli::logwriter::LogQueue) {
+    let _ = DROPPED_LOG_LINES.set(queue);
 }
 
 /// How often the recorder's upkeep runs (see [`keep_up`]).
@@ -394,8 +394,7 @@ fn scrape(state: &AppState) -> HttpResponse {
     metrics::gauge!("agentgate_hashing_wait_seconds_total")
         .set(state.accounts.hashing_wait().as_secs_f64());
     if let Some(dropped) = DROPPED_LOG_LINES.get() {
-        metrics::counter!("agentgate_log_lines_dropped_total")
-            .absolute(dropped.dropped_lines() as u64);
+        metrics::counter!("agentgate_log_lines_dropped_total").absolute(dropped.dropped());
     }
     let body = state
         .metrics

@@ -10,6 +10,7 @@ use agentgate_accounts::Accounts;
 
 use crate::cli::config::Resolved;
 use crate::cli::logline::{PlainFields, UtcMicros};
+use crate::cli::logwriter::{LogGuard, LogQueue};
 use crate::cli::store::{open, redact_url};
 use crate::cli::{Failure, fail, tls};
 use crate::front::{PerAddress, RequestTimeout};
@@ -20,22 +21,22 @@ use crate::state::AppState;
 /// the log, nor slow requests down to the speed of stderr.
 const LOG_LINES_QUEUED: usize = 16 * 1024;
 
-/// Logs go to stderr from a thread of their own, in batches: a request's line is formatted on
-/// its worker and handed over, and the write system calls happen elsewhere. Keep the guard
-/// until the end: dropping it writes what is still queued.
-fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs go to stderr from a thread of their own, in batches (`cli/logwriter.rs`): a request's
+/// line is formatted on its worker and queued, and the write system calls happen elsewhere.
+/// Keep the guard until the end: dropping it writes what is still queued.
+fn init_logging(json: bool) -> Option<LogGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AGENTGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_LINES_QUEUED)
-        .lossy(true)
-        .thread_name("agentgate-log")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
-    crate::metrics::count_dropped_log_lines(writer.error_counter());
+    let (writer, guard) =
+        match LogQueue::start(LOG_LINES_QUEUED, "agentgate-log", std::io::stderr()) {
+            Ok(started) => started,
+            Err(e) => {
+                eprintln!("agentgate: cannot start the log writer thread: {e}; logging nothing");
+                return None;
+            }
+        };
+    crate::metrics::count_dropped_log_lines(writer.clone());
     // Colours only for a terminal: a log file or journald gets plain text, written by the
     // cheaper field formatter that writes what the default writes without colours.
     let builder = tracing_subscriber::fmt()
@@ -50,7 +51,7 @@ fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     } else {
         builder.fmt_fields(PlainFields).try_init()
     };
-    guard
+    Some(guard)
 }
 
 /// `agentgate serve`.
