@@ -26,6 +26,9 @@ use crate::state::AppState;
 /// The lower-case path of the endpoint, without a trailing slash.
 pub(crate) const PATH: &str = "/api/v1/agents/user/changeownpassword";
 
+/// The endpoint's path as published, the spelling clients use.
+pub(crate) const PUBLISHED_PATH: &str = "/api/v1/Agents/User/ChangeOwnPassword";
+
 /// Whether `path` is the endpoint's, as ASP.NET matches it: ASCII case ignored, one trailing
 /// slash allowed. Without the lower-case copy other paths are matched on: every request of
 /// the endpoint asks, twice (the route and its metrics label).
