@@ -71,7 +71,7 @@ fn keep_up(handle: PrometheusHandle, every: Duration) {
 /// random paths cannot blow up the label set.
 fn route(path: &str) -> &'static str {
     if crate::rest::is_endpoint(path) {
-        return "/api/v1/Agents/User/ChangeOwnPassword";
+        return crate::rest::PUBLISHED_PATH;
     }
     let lower = path.to_ascii_lowercase();
     let lower = lower.strip_suffix('/').unwrap_or(&lower);

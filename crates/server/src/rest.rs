@@ -81,7 +81,7 @@ fn describe(reply: &Reply) -> HttpResponse {
         .collect();
     let description = json!({
         "Method": "POST",
-        "Path": "/api/v1/Agents/User/ChangeOwnPassword",
+        "Path": PUBLISHED_PATH,
         "RequestProperties": ["OldPassword", "NewPassword"],
         "RequestMediaTypes": request_types,
         "ResponseMediaTypes": response_types,

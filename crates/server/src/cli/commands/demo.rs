@@ -25,7 +25,7 @@ const CHAIN: [&str; 7] = [
     "patch-heron-velvet-9",
     "merge-badger-quartz-3",
 ];
-const API: &str = "/api/v1/Agents/User/ChangeOwnPassword";
+const API: &str = crate::rest::PUBLISHED_PATH;
 const SOAP: &str = "/Remote/Services88/User.svc";
 const NETSERVER: &str = "http://www.superoffice.net/ws/crm/NetServer/Services88";
 
