@@ -23,10 +23,7 @@ use crate::pages;
 use crate::respond::{Media, Reply, SO_APPTOKEN, SO_CULTURE, SO_LANGUAGE, SO_TIMEZONE, header_str};
 use crate::state::AppState;
 
-/// The lower-case path of the endpoint, without a trailing slash.
-pub(crate) const PATH: &str = "/api/v1/agents/user/changeownpassword";
-
-/// The endpoint's path as published, the spelling clients use.
+/// The endpoint's path as published, the spelling clients use (and a NetServer serves).
 pub(crate) const PUBLISHED_PATH: &str = "/api/v1/Agents/User/ChangeOwnPassword";
 
 /// Whether `path` is the endpoint's, as ASP.NET matches it: ASCII case ignored, one trailing
@@ -35,7 +32,7 @@ pub(crate) const PUBLISHED_PATH: &str = "/api/v1/Agents/User/ChangeOwnPassword";
 pub(crate) fn is_endpoint(path: &str) -> bool {
     path.strip_suffix('/')
         .unwrap_or(path)
-        .eq_ignore_ascii_case(PATH)
+        .eq_ignore_ascii_case(PUBLISHED_PATH)
 }
 
 /// Answers everything under the endpoint's path, whatever the method.

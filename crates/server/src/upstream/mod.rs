@@ -45,8 +45,6 @@ mod tls;
 
 pub(crate) use health::Health;
 
-/// The path of the call under the upstream's base URL.
-const PATH: &str = "/api/v1/Agents/User/ChangeOwnPassword";
 /// How long a call waits for a place among the `--upstream-connections` in flight.
 const SLOT_WAIT: Duration = Duration::from_secs(1);
 /// The largest answer read from the upstream; a `true`, `false` or error document is far
@@ -167,7 +165,12 @@ impl Client {
     /// [`Error::Client`] when the URL cannot be used.
     pub(crate) fn new(settings: &UpstreamSettings) -> Result<Client, Error> {
         static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let url = format!("{}{PATH}", settings.url.trim_end_matches('/'));
+        // The call's published path under the upstream's base URL.
+        let url = format!(
+            "{}{}",
+            settings.url.trim_end_matches('/'),
+            crate::rest::PUBLISHED_PATH
+        );
         let endpoint: actix_web::http::Uri = url
             .parse()
             .map_err(|e| Error::Client(format!("{}: {e}", settings.url)))?;
