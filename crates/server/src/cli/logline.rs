@@ -1,17 +1,81 @@
 //! The plain (no colour) text log line, as `tracing-subscriber`'s default format writes it
 //! with ANSI off, byte for byte, but cheaper: its field visitor wraps every field name and
-//! `=` in a terminal style even when styles are off, and its clock formats the time through
-//! eight `write!` calls. At one access line per request, both showed in the cheapest
+//! `=` in a terminal style even when styles are off, its line writes the level, the spans'
+//! names and the target through terminal styles too, and its clock formats the time through
+//! eight `write!` calls. At one access line per request, all three showed in the cheapest
 //! request's profile (docs/PERFORMANCE.md). A terminal keeps the default, coloured format.
 
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::{RecordFields, VisitFmt, VisitOutput};
-use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Lines as the default `Format<Full>` writes them without ANSI: the time and a space, the
+/// level right-aligned in five columns and a space, each span of the event's scope from the
+/// root as `name{fields}:` and a space after the last, the target and `: `, the fields, a
+/// newline. Events from the `log` crate are written with their own level and target, as
+/// the default writes them.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PlainLine<T = UtcMicros> {
+    timer: T,
+}
+
+impl<S, N, T> FormatEvent<S, N> for PlainLine<T>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    T: FormatTime,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        if self.timer.format_time(&mut writer).is_err() {
+            writer.write_str("<unknown time>")?;
+        }
+        writer.write_str(match *meta.level() {
+            Level::TRACE => " TRACE ",
+            Level::DEBUG => " DEBUG ",
+            Level::INFO => "  INFO ",
+            Level::WARN => "  WARN ",
+            Level::ERROR => " ERROR ",
+        })?;
+        if let Some(scope) = ctx.event_scope() {
+            let mut seen = false;
+            for span in scope.from_root() {
+                writer.write_str(span.metadata().name())?;
+                seen = true;
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    writer.write_char('{')?;
+                    writer.write_str(fields)?;
+                    writer.write_char('}')?;
+                }
+                writer.write_char(':')?;
+            }
+            if seen {
+                writer.write_char(' ')?;
+            }
+        }
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writer.write_char('\n')
+    }
+}
 
 /// Fields as `DefaultFields` writes them without ANSI: the message first as text, then
 /// `name=value` with `Debug` values (strings quoted), separated by single spaces; `r#`
@@ -347,22 +411,113 @@ mod tests {
         tracing::info!("");
     }
 
+    /// What `subscriber`, writing to the buffer it is given, writes for [`events`].
+    fn written<S>(subscriber: impl FnOnce(Buffer) -> S, events: impl FnOnce()) -> String
+    where
+        S: Subscriber + Send + Sync + 'static,
+    {
+        let buffer = Buffer::default();
+        tracing::subscriber::with_default(subscriber(buffer.clone()), events);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
     fn lines_of<N>(fields: N) -> String
     where
         N: for<'w> FormatFields<'w> + Send + Sync + 'static,
     {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .without_time()
-            .with_max_level(tracing::Level::TRACE)
-            .fmt_fields(fields)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, events);
-        let bytes = buffer.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
+        written(
+            |buffer| {
+                tracing_subscriber::fmt()
+                    .with_ansi(false)
+                    .without_time()
+                    .with_max_level(tracing::Level::TRACE)
+                    .fmt_fields(fields)
+                    .with_writer(move || buffer.clone())
+                    .finish()
+            },
+            events,
+        )
+    }
+
+    /// One time for every line, so that two formatters' lines can be compared whole.
+    #[derive(Debug, Clone, Copy)]
+    struct Fixed;
+
+    impl FormatTime for Fixed {
+        fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
+            w.write_str("2026-12-01T16:36:14.123456Z")
+        }
+    }
+
+    /// [`events`], then records of the `log` crate at every level, as its bridge passes them.
+    fn events_and_log_records() {
+        events();
+        for level in [
+            log::Level::Error,
+            log::Level::Warn,
+            log::Level::Info,
+            log::Level::Debug,
+            log::Level::Trace,
+        ] {
+            tracing_log::format_trace(
+                &log::Record::builder()
+                    .args(format_args!("from the log crate at {level}"))
+                    .level(level)
+                    .target("actix_server::worker")
+                    .module_path_static(Some("actix_server::worker"))
+                    .file_static(Some("src/worker.rs"))
+                    .line(Some(42))
+                    .build(),
+            )
+            .unwrap();
+        }
+        let span = tracing::debug_span!("outer", n = 1);
+        let _outer = span.enter();
+        let inner = tracing::trace_span!("inner");
+        let _inner = inner.enter();
+        tracing::error!(depth = 2, "inside two spans, one without fields");
+    }
+
+    #[test]
+    fn plain_lines_are_what_the_default_format_writes_without_colours() {
+        let default = written(
+            |buffer| {
+                tracing_subscriber::fmt()
+                    .with_ansi(false)
+                    .with_timer(Fixed)
+                    .with_max_level(tracing::Level::TRACE)
+                    .fmt_fields(PlainFields)
+                    .with_writer(move || buffer.clone())
+                    .finish()
+            },
+            events_and_log_records,
+        );
+        let ours = written(
+            |buffer| {
+                tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::TRACE)
+                    .fmt_fields(PlainFields)
+                    .event_format(PlainLine { timer: Fixed })
+                    .with_writer(move || buffer.clone())
+                    .finish()
+            },
+            events_and_log_records,
+        );
+        assert_eq!(ours.lines().count(), 15, "{ours}");
+        for (ours, default) in ours.lines().zip(default.lines()) {
+            assert_eq!(ours, default);
+        }
+        assert_eq!(ours, default);
+        assert!(
+            ours.contains(" WARN actix_server::worker: from the log crate at WARN\n"),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("INFO request{id=7 name=\"quoted \\\"n\\\"\"}: "),
+            "{ours}"
+        );
+        assert!(ours.contains("ERROR outer{n=1}:inner: "), "{ours}");
     }
 
     #[test]

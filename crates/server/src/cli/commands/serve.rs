@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 use agentgate_accounts::Accounts;
 
 use crate::cli::config::Resolved;
-use crate::cli::logline::{PlainFields, UtcMicros};
+use crate::cli::logline::{PlainFields, PlainLine, UtcMicros};
 use crate::cli::logwriter::{LogGuard, LogQueue};
 use crate::cli::store::{open, redact_url};
 use crate::cli::{Failure, fail, tls};
@@ -38,7 +38,7 @@ fn init_logging(json: bool) -> Option<LogGuard> {
         };
     crate::metrics::count_dropped_log_lines(writer.clone());
     // Colours only for a terminal: a log file or journald gets plain text, written by the
-    // cheaper field formatter that writes what the default writes without colours.
+    // cheaper line and field formatters that write what the default writes without colours.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
@@ -49,7 +49,10 @@ fn init_logging(json: bool) -> Option<LogGuard> {
     } else if ansi {
         builder.try_init()
     } else {
-        builder.fmt_fields(PlainFields).try_init()
+        builder
+            .fmt_fields(PlainFields)
+            .event_format(PlainLine::<UtcMicros>::default())
+            .try_init()
     };
     Some(guard)
 }
