@@ -99,7 +99,7 @@ pub(crate) struct Context {
     /// proxies).
     pub(crate) address: Option<IpAddr>,
     /// The request's id (`X-Request-Id`).
-    pub(crate) request_id: String,
+    pub(crate) request_id: std::sync::Arc<str>,
     /// A partner application's token (`SO-AppToken`, SOAP `ApplicationToken`); an empty one
     /// is none.
     pub(crate) app_token: Option<String>,

@@ -376,7 +376,7 @@ fn headers(credential: &Credential, context: &Context) -> Option<HeaderMap> {
     );
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     let passed_on = [
-        (&X_REQUEST_ID, Some(context.request_id.as_str())),
+        (&X_REQUEST_ID, Some(&*context.request_id)),
         (&X_FORWARDED_FOR, context.forwarded_for.as_deref()),
         (&SO_LANGUAGE, context.locale.so_language.as_deref()),
         (
