@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use jiff::tz::{self, TimeZone};
 
 use crate::header;
@@ -7,8 +9,9 @@ use crate::header;
 pub struct TimeZoneChoice {
     /// The zone, from jiff's bundled copy of the IANA database.
     pub zone: TimeZone,
-    /// The IANA name in its canonical spelling (`Europe/Oslo`), or `UTC`.
-    pub name: String,
+    /// The IANA name in its canonical spelling (`Europe/Oslo`), or `UTC`: borrowed for UTC,
+    /// the choice of every request that names no zone, so that choice allocates nothing.
+    pub name: Cow<'static, str>,
     /// Whether a time should be written with its UTC offset (`, includeTZOffset`).
     pub include_offset: bool,
 }
@@ -17,7 +20,7 @@ impl TimeZoneChoice {
     fn utc(include_offset: bool) -> TimeZoneChoice {
         TimeZoneChoice {
             zone: TimeZone::UTC,
-            name: "UTC".to_owned(),
+            name: Cow::Borrowed("UTC"),
             include_offset,
         }
     }
@@ -110,7 +113,7 @@ pub fn time_zone(so_time_zone: Option<&str>) -> TimeZoneChoice {
         Ok(zone) => match zone.iana_name().map(str::to_owned) {
             Some(name) => TimeZoneChoice {
                 zone,
-                name,
+                name: Cow::Owned(name),
                 include_offset,
             },
             None => TimeZoneChoice::utc(include_offset),
@@ -178,7 +181,7 @@ mod tests {
         for (header, name, include_offset) in cases {
             let choice = time_zone(header);
             assert_eq!(
-                (choice.name.as_str(), choice.include_offset),
+                (&*choice.name, choice.include_offset),
                 (name, include_offset),
                 "{header:?}"
             );
