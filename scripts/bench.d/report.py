@@ -123,7 +123,7 @@ summary = {
 }
 (out / "results.json").write_text(json.dumps(summary, indent=1))
 
-print(f"\n{len(rounds)} rounds; ratios are the median of the per-round ratios, each against the mean of the baseline runs on either side of it (range in brackets)")
+print(f"\n{machine.get('build', 'release')} build; {len(rounds)} rounds; ratios are the median of the per-round ratios, each against the mean of the baseline runs on either side of it (range in brackets)")
 print("\n| target | measured | goal | met |\n|---|---|---|---|")
 for t in targets:
     spread = f" ({t['min']:.2f} to {t['max']:.2f})" if len(t["rounds"]) > 1 else ""
@@ -209,7 +209,8 @@ try:
     b.invert_yaxis()
     b.set_yticklabels([])
     b.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"agentgate on {machine['nproc']} cores ({machine['cpu']}), {machine['seconds']} s per case")
+    fig.suptitle(f"agentgate on {machine['nproc']} cores ({machine['cpu']}), {machine['seconds']} s per case, "
+                 f"{machine.get('build', 'release')} build")
     fig.tight_layout()
     fig.savefig(docs / "performance.png", dpi=80)
     print(f"\nplot: {docs / 'performance.png'}")
@@ -218,9 +219,10 @@ except ImportError:
     import math
 
     width, row, left = 900, 26, 190
-    height = row * len(names) * 2 + 80
+    height = row * len(names) * 2 + 90
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">']
-    top = 30
+    parts.append(f'<text x="10" y="14">agentgate, {machine.get("build", "release")} build, on {machine["nproc"]} cores ({machine["cpu"]})</text>')
+    top = 40
     for title, values, unit in (("answers/s", rps, "/s"), ("p99 ms", p99s, " ms")):
         parts.append(f'<text x="10" y="{top - 8}" font-weight="bold">{title} (log scale)</text>')
         hi = max(values) * 1.5
