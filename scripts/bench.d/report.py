@@ -128,7 +128,11 @@ print("\n| target | measured | goal | met |\n|---|---|---|---|")
 for t in targets:
     spread = f" ({t['min']:.2f} to {t['max']:.2f})" if len(t["rounds"]) > 1 else ""
     met = "" if t["met"] is None else ("yes" if t["met"] else "no")
-    print(f"| {t['target']} | {t['value']:.2f}{spread} | {t['goal']} | {met} |")
+    # Four digits where two would round a miss up to the goal (0.8964 against 0.90).
+    value = f"{t['value']:.2f}"
+    if t["met"] is False and value == t["goal"].split()[-1]:
+        value = f"{t['value']:.4f}"
+    print(f"| {t['target']} | {value}{spread} | {t['goal']} | {met} |")
 print(f"| p99 of cheap requests while changes saturate | {p99:.1f} ms | <= 20 ms | "
       f"{'yes' if p99 <= 20 else 'no'} |")
 print(f"| peak RSS (VmHWM), 1000 changes in flight | {mib:.1f} MiB | <= 256 MiB | "
