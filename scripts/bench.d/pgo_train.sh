@@ -16,24 +16,8 @@ floor=$2
 seconds=${3:-4}
 export BENCH_LUA
 BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listening() { # wait_listening LOGFILE: prints the URL once the server says it listens
-  for _ in $(seq 1 600); do
-    if url=$(grep -o 'listening on http://[0-9.:]*' "$1" | head -n1 | sed 's/listening on //'); then
-      [ -n "$url" ] && { echo "$url"; return; }
-    fi
-    sleep 0.1
-  done
-  echo "pgo_train: server did not start: $(cat "$1")" >&2
-  exit 1
-}
+# shellcheck source=servers.sh
+source "$BENCH_LUA/servers.sh"
 load() { # load LABEL THREADS CONNECTIONS URL SCRIPT [ARGS...]: SECONDS of wrk, its result checked
   local label=$1 t=$2 c=$3 url=$4 script=$5
   shift 5
