@@ -19,6 +19,8 @@ seconds=${3:-10}
 format=${4:-json}
 export BENCH_LUA
 BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=servers.sh
+source "$BENCH_LUA/servers.sh"
 export AGENTGATE_ARGON2_MEMORY_KIB=8 AGENTGATE_ARGON2_ITERATIONS=1
 rm -rf "$out"
 mkdir -p "$out"
@@ -27,11 +29,11 @@ db="sqlite://$out/changes.db"
 for user in w1 w2 u1 u2; do
   printf '%s\n' "Vq7!$user-mauve-otter-0" | "$bin" user add "$user" --password-stdin --database "$db" >/dev/null
 done
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 AGENTGATE_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" \
   "$bin" serve --bind "127.0.0.1:$port" --database "$db" 2>"$out/server.log" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
+pids+=("$pid")
 for _ in $(seq 1 300); do
   curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
   sleep 0.2

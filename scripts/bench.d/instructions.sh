@@ -16,10 +16,8 @@ floor=${2:-}
 seconds=${3:-8}
 export BENCH_LUA
 BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d)
-pid=
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=servers.sh
+source "$BENCH_LUA/servers.sh"
 
 measure() { # measure LABEL URL COMMAND...
   local label=$1 url=$2 dir="$work/$1"
@@ -27,6 +25,7 @@ measure() { # measure LABEL URL COMMAND...
   mkdir -p "$dir"
   valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" "$@" 2>"$dir/server.log" &
   pid=$!
+  pids+=("$pid")
   for _ in $(seq 1 300); do
     curl -s -o /dev/null "$url" && break
     sleep 0.2

@@ -16,13 +16,14 @@ bin=$1
 seconds=${2:-10}
 export BENCH_LUA
 BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=servers.sh
+source "$BENCH_LUA/servers.sh"
+port=$(free_port)
 url="http://127.0.0.1:$port/api/v1/Agents/User/ChangeOwnPassword"
 AGENTGATE_LOG="${AGENTGATE_LOG:-warn}" "$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$work/per_401.db" \
   2>"$work/server.log" &
 pid=$!
+pids+=("$pid")
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.1

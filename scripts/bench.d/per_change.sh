@@ -15,15 +15,16 @@ seconds=${2:-15}
 format=${3:-json}
 export BENCH_LUA
 BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=servers.sh
+source "$BENCH_LUA/servers.sh"
 db="sqlite://$work/per_change.db"
 for n in 1 2 3 4 5 6 7 8; do echo "u$n"; done | xargs -P 2 -I{} sh -c \
   'printf "%s\n" "Vq7!{}-mauve-otter-0" | "$0" user add {} --password-stdin --database "$1"' \
   "$bin" "$db" >"$work/users.log" 2>&1 || { cat "$work/users.log"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 AGENTGATE_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --database "$db" 2>"$work/server.log" &
 pid=$!
+pids+=("$pid")
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.1

@@ -14,10 +14,8 @@ seconds="${SECONDS_EACH:-10}"
 connections="${CONNECTIONS:-16}"
 (cd "$here" && cargo build --release --locked -q --target-dir "$target")
 bin="$target/release/agentgate-client-comparison"
-work=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=../servers.sh
+source "$here/../servers.sh"
 start() { # start NAME ARGS...: sets $NAME to the base URL once it listens
   local name=$1 port
   shift
