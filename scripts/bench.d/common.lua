@@ -1,4 +1,5 @@
--- Shared by the bench scripts: thread ids, per-thread tallies, and one JSON line at the end.
+-- Shared by the bench scripts that read every answer (change.lua, inflight.lua): thread ids,
+-- per-thread tallies, and one JSON line at the end. The cheap ones use status.lua.
 -- A script sets `expected(status, body)`, and `request` (or `wrk.*`); this file does the rest.
 local threads = {}
 
