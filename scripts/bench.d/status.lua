@@ -9,7 +9,8 @@
 -- of those, and the answers with the other kind of status are its unexpected ones; which
 -- status exactly is checked on the server's side (scripts/bench's `run_checked` reads the
 -- change route's counts from agentgate's /metrics before and after), or is fixed (the floors).
-local threads = {}
+-- change.lua and inflight.lua build on this file (common.lua), with the callback.
+threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
@@ -20,10 +21,10 @@ function init(args)
   if prepare then prepare(args) end
 end
 
-function done(summary, latency, requests)
+-- The JSON line scripts/bench reads, with `good` of the requests expected.
+function report(summary, latency, good)
   local seconds = summary.duration / 1e6
   local e = summary.errors
-  local good = refusal and e.status or summary.requests - e.status
   io.write(string.format(
     'BENCH {"requests": %d, "seconds": %.3f, "rps": %.2f, "expected": %d, "unexpected": %d, ' ..
     '"expected_rps": %.2f, "p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, ' ..
@@ -32,4 +33,9 @@ function done(summary, latency, requests)
     good / seconds, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000, e.connect, e.read, e.write, e.timeout,
     e.status))
+end
+
+function done(summary, latency, requests)
+  local failing = summary.errors.status
+  report(summary, latency, refusal and failing or summary.requests - failing)
 end
