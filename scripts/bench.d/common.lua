@@ -5,12 +5,12 @@
 dofile(os.getenv("BENCH_LUA") .. "/status.lua")
 
 function init(args)
-  good, other = 0, 0
+  good = 0
   if prepare then prepare(args) end
 end
 
 function tally(status, body)
-  if expected(status, body) then good = good + 1 else other = other + 1 end
+  if expected(status, body) then good = good + 1 end
 end
 
 response = function(status, headers, body)
