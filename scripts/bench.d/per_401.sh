@@ -3,7 +3,7 @@
 # builds in turn, as per_change.sh does for changes:
 #
 #   scripts/bench.d/per_401.sh BIN [SECONDS]
-#   AGENTGATE_LOG=info scripts/bench.d/per_401.sh BIN   # the access log on, to a file
+#   AGENTGATE_LOG=info scripts/bench.d/per_401.sh BIN   # the access log on, to a file, after warm_memory (servers.sh)
 #
 # Serves a fresh SQLite file with AGENTGATE_LOG=warn (or what the environment says), its
 # stderr to a file, warms up for 2 s, then runs
@@ -20,6 +20,7 @@ BENCH_LUA="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_LUA/servers.sh"
 port=$(free_port)
 url="http://127.0.0.1:$port/api/v1/Agents/User/ChangeOwnPassword"
+[ "${AGENTGATE_LOG:-warn}" = warn ] || warm_memory
 AGENTGATE_LOG="${AGENTGATE_LOG:-warn}" "$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$work/per_401.db" \
   2>"$work/server.log" &
 pid=$!
