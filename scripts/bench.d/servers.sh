@@ -27,10 +27,8 @@ wait_listening() { # wait_listening LOGFILE: prints the URL once the server says
 # reuses pages the same way. warm_memory writes and frees up to 6 GiB of /dev/shm (a
 # quarter of the available memory at most), about 2.6 s a GiB once, nothing after.
 warm_memory() {
-  local mib
-  mib=$(awk '/MemAvailable/ { print int($2 / 1024 / 4) }' /proc/meminfo)
-  ((mib > 6144)) && mib=6144
-  local file=/dev/shm/agentgate-bench-warm.$$ started=$SECONDS
+  local mib file=/dev/shm/agentgate-bench-warm.$$ started=$SECONDS
+  mib=$(awk '/MemAvailable/ { m = int($2 / 1024 / 4); print (m > 6144 ? 6144 : m) }' /proc/meminfo)
   if dd if=/dev/zero of="$file" bs=1M count="$mib" status=none 2>/dev/null; then
     echo "   memory warmed: $mib MiB touched and freed in $((SECONDS - started)) s"
   else
