@@ -174,13 +174,24 @@ impl ConnectionWorker {
                             };
 
                             match limit {
+                                // Patched for agentgate (PATCHED.md): the results go out in
+                                // bursts of up to the channel's capacity, not one by one, so a
+                                // command of several statements wakes the waiting task once,
+                                // not once a statement or row.
                                 None => {
+                                    let capacity = tx.capacity().unwrap_or(1).max(1);
+                                    let mut burst = Vec::with_capacity(capacity.min(8));
                                     for res in iter {
                                         let has_error = res.is_err();
-                                        if tx.send(res).is_err() || has_error {
-                                            break;
+                                        burst.push(res);
+                                        if has_error || burst.len() >= capacity {
+                                            send_burst(&tx, &mut burst);
+                                            if has_error || tx.is_disconnected() {
+                                                break;
+                                            }
                                         }
                                     }
+                                    send_burst(&tx, &mut burst);
                                 },
                                 Some(limit) => {
                                     let mut iter = iter;
@@ -491,6 +502,16 @@ impl ConnectionWorker {
 
             // wait for the response
             rx.await.map_err(|_| Error::WorkerCrashed)
+        }
+    }
+}
+
+/// Sends the results gathered so far, in order, and empties `burst`; stops at the first
+/// that cannot be sent (the receiver is gone). Patched for agentgate (PATCHED.md).
+fn send_burst<T>(tx: &flume::Sender<T>, burst: &mut Vec<T>) {
+    for res in burst.drain(..) {
+        if tx.send(res).is_err() {
+            break;
         }
     }
 }
