@@ -76,24 +76,31 @@ async fn a_command_of_slow_statements_wakes_its_task_once() {
     let mut conn = memory().await;
     let n = 400_000_u32;
     let sql = vec![slow_sum(n); 5].join("; ");
-    // Upstream sends each statement's row and result as they come, milliseconds apart from
-    // the next statement's, to a task parked in between: five wake-ups (measured). Here the
-    // first send wakes it and the rest are queued by the time it runs.
-    let started = std::time::Instant::now();
-    let (rows, wakes) = count_wakes(sqlx::query(&sql).fetch_all(&mut conn)).await;
-    let rows = rows.unwrap();
     let expected = i64::from(n) * (i64::from(n) + 1) / 2;
-    assert_eq!(rows.len(), 5);
-    for row in &rows {
-        assert_eq!(row.get::<i64, _>("s"), expected);
+    // Upstream sends each statement's row and result as they come, milliseconds apart from
+    // the next statement's, to a task parked in between: five wake-ups every time
+    // (measured). Here the first send of the burst wakes the task and the rest are usually
+    // queued by the time it runs; usually, not always: on a loaded machine the woken task
+    // can preempt the connection's thread in the middle of the burst, take one result,
+    // park, and be woken by the next (PATCHED.md). So the fewest of several commands.
+    let mut fewest = usize::MAX;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let (rows, wakes) = count_wakes(sqlx::query(&sql).fetch_all(&mut conn)).await;
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 5);
+        for row in &rows {
+            assert_eq!(row.get::<i64, _>("s"), expected);
+        }
+        assert!(
+            started.elapsed() > Duration::from_millis(5),
+            "the statements must be slow enough for upstream's sends to be apart"
+        );
+        fewest = fewest.min(wakes);
     }
     assert!(
-        started.elapsed() > Duration::from_millis(5),
-        "the statements must be slow enough for upstream's sends to be apart"
-    );
-    assert!(
-        wakes <= 2,
-        "{wakes} wake-ups for one command of five statements"
+        fewest <= 2,
+        "{fewest} wake-ups at the fewest for one command of five statements"
     );
 }
 
